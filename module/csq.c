@@ -15,6 +15,9 @@
 
 #include "csq.h"
 
+#define CREATE_TRACE_POINTS
+#include "csq_trace.h"
+
 /*
  * The global cancel lock (the cancel spin lock of Windows).  The csq queues
  * need it only to hand the request to their cancel routine; drivers built on
@@ -168,6 +171,7 @@ void csq_req_complete(struct csq_req *req, int status, size_t information)
 		return;
 	if (WARN_ON_ONCE(test_and_set_bit(CSQ_REQ_COMPLETED, &req->flags)))
 		return;
+	trace_csq_req_complete(req, status, information);
 	req->status = status;
 	req->information = information;
 	if (req->complete_fn)
@@ -228,6 +232,7 @@ static void csq_cancel_routine(struct csq_req *req, unsigned long irqflags)
 
 	csq_lock(csq, &flags);
 	__csq_unlink_locked(csq, req);
+	trace_csq_cancel(csq, req);
 	csq_unlock(csq, flags);
 
 	csq->ops->complete_canceled(csq, req);
@@ -254,6 +259,7 @@ static bool __csq_arm_locked(struct csq *csq, struct csq_req *req)
 	if (!xchg(&req->cancel_routine, NULL))
 		return false;
 	__csq_unlink_locked(csq, req);
+	trace_csq_cancel(csq, req);
 	return true;
 }
 
@@ -282,6 +288,7 @@ static int __csq_insert(struct csq *csq, struct csq_req *req,
 		ctx->req = req;
 		req->ctx = ctx;
 	}
+	trace_csq_insert(csq, req);
 	canceled = __csq_arm_locked(csq, req);
 	csq_unlock(csq, flags);
 
@@ -345,6 +352,7 @@ static bool __csq_claim_locked(struct csq *csq, struct csq_req *req)
 	if (!xchg(&req->cancel_routine, NULL))
 		return false;
 	__csq_unlink_locked(csq, req);
+	trace_csq_claim(csq, req);
 	return true;
 }
 
