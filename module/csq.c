@@ -160,8 +160,9 @@ EXPORT_SYMBOL_GPL(csq_req_reinit);
  *
  * Wakes the synchronous waiter or calls @req->complete_fn.  After this the
  * caller must not touch @req: its waiter may free it at once.  Completing a
- * request that is still cancelable, or completing it twice, is a driver bug
- * and warns.
+ * request that is still cancelable, or completing it twice, is a driver bug:
+ * it warns and does nothing, since the request may already be another
+ * party's, and a waiter may then sleep for ever.
  *
  * Context: any; never under the queue lock.
  */

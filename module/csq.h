@@ -116,7 +116,9 @@ typedef void (*csq_cancel_fn_t)(struct csq_req *req, unsigned long irqflags);
 /**
  * struct csq_req - a cancelable request (the IRP)
  * @entry: the driver's link while the request is queued; the queue's
- *	@insert and @remove callbacks own it.
+ *	@insert and @remove callbacks own it until @remove returns.  After
+ *	that the library may use it (csq_flush() gathers what it claimed on
+ *	it), so a queue that keeps requests elsewhere must leave it alone.
  * @cancel_routine: non-NULL exactly while the request is cancelable; only
  *	ever exchanged atomically.
  * @flags: %CSQ_REQ_CANCEL (set once by csq_req_cancel(), never cleared) and
