@@ -48,7 +48,10 @@
  * had no routine) is linked, found cancelled and completed through
  * @complete_canceled before csq_insert_req() returns -ECANCELED.  This is
  * what Windows does, and it keeps a single completion path for every
- * cancellation: a waiter cannot tell an early cancel from a late one.
+ * cancellation: a waiter cannot tell an early cancel from a late one.  A
+ * refusal by @insert_ex comes first, though: a refused request is returned
+ * to its caller with the refusal, cancelled or not, as it never became
+ * cancelable.
  *
  * Which calls may run concurrently, on one queue or one request:
  *
@@ -233,8 +236,12 @@ int __csq_init(struct csq *csq, const struct csq_ops *ops, bool ex,
  * @csq: the queue.
  * @ops: its callbacks; @insert set, @insert_ex NULL, all others set.
  *
- * Each call site gets its own lockdep class for the queue lock, so queues
- * with different lock types must be initialised from different places.
+ * Each call site gets its own lockdep class for the queue lock as the
+ * library sees it (whatever lock the ops take), so queues with different
+ * lock types must be initialised from different places.  The ready-made
+ * @spin and @mutex have one class each for all queues, which holds as long
+ * as no queue lock is ever taken inside another: no callback may call into
+ * another queue.
  *
  * Context: process context.
  * Return: 0, or -EINVAL if @ops lacks a callback it needs.
