@@ -1,0 +1,86 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# csq: the cancel-safe request queue.  `make run` boots the stock kernel and
+# shows the demo; `make check` runs every test.  See README.md.
+#
+# Variables:
+#   KDIR=<dir>   kernel build tree for `make modules` (default: the stock
+#                Debian 6.1 headers)
+#   W=, C=, V=   passed to kbuild by `make modules`
+#   QEMU_ACCEL, CSQ_TIMEOUT, CSQ_QUIET, CSQ_CMDLINE   see qemu/boot.sh
+#
+# Kbuild (not this file) is what kbuild reads, in and out of tree.
+
+Q := qemu
+RESULTS := build/results
+SUMMARY := $(Q)/summary.sh
+
+# Evaluated once, and only by the targets that need the kernel tree.
+LINUX_SRC = $(eval LINUX_SRC := $(shell $(Q)/linux-source.sh))$(LINUX_SRC)
+
+USER_SRCS := $(wildcard userspace/*.c)
+USER_BINS := $(USER_SRCS:userspace/%.c=build/userspace/%)
+USER_DEPS := $(wildcard userspace/*.h module/uapi/linux/*.h) Makefile
+USER_CFLAGS := -static -O2 -Wall -Wextra -pthread -I module/uapi
+
+LINT_RESULTS := lint-checkpatch lint-sparse lint-warnings lint-kernel-doc
+KUNIT_RESULTS := kunit-debug console-debug-kunit
+UTEST_RESULTS := utest-stock console-stock-utest utest-debug console-debug-utest
+
+.PHONY: all deps modules userspace run kunit utest lint check clean
+
+# The guests and lint share build/modules and the console; -j must not
+# interleave them.
+.NOTPARALLEL:
+
+all: modules userspace
+
+deps:
+	@$(Q)/deps.sh
+
+modules: deps
+	@$(Q)/build-modules.sh "$(KDIR)" $(if $(W),W=$(W)) $(if $(C),C=$(C)) $(if $(V),V=$(V))
+
+userspace: $(USER_BINS)
+
+# Every userspace/*.c is one static binary; *_test ones are run by utest.
+# -isystem: kselftest_harness.h itself trips -Wextra (unused-parameter,
+# clobbered) inside its macros; our own code must still be clean.
+build/userspace/%: userspace/%.c $(USER_DEPS) | deps
+	@mkdir -p $(@D)
+	@echo "  CC      $@"
+	@$(CC) $(USER_CFLAGS) -isystem $(LINUX_SRC)/tools/testing/selftests -o $@ $<
+
+run: userspace
+	@$(Q)/guest.sh stock run
+
+# A guest that fails still leaves a console to count; only then does the
+# half fail, through its summary.
+kunit: deps
+	@rm -f $(KUNIT_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/guest.sh debug kunit || true
+	@$(Q)/kunit-results.sh debug-kunit kunit-debug
+	@$(SUMMARY) $(KUNIT_RESULTS)
+
+utest: userspace
+	@rm -f $(UTEST_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/guest.sh stock utest || true
+	@$(Q)/utest-results.sh stock-utest utest-stock
+	@$(Q)/guest.sh debug utest || true
+	@$(Q)/utest-results.sh debug-utest utest-debug
+	@$(SUMMARY) $(UTEST_RESULTS)
+
+lint: deps
+	@$(Q)/lint.sh
+	@$(SUMMARY) $(LINT_RESULTS)
+
+# Every half runs even when an earlier one failed; a half that cannot run
+# at all leaves no result and counts as failed in the total.
+check:
+	@rm -rf $(RESULTS)
+	@$(MAKE) --no-print-directory -k lint kunit utest SUMMARY=: || true
+	@echo "==> summary"
+	@$(Q)/summary.sh $(LINT_RESULTS) $(KUNIT_RESULTS) $(UTEST_RESULTS)
+
+clean:
+	rm -rf build

@@ -1,0 +1,7 @@
+# SPDX-License-Identifier: GPL-2.0
+# make utest: every userspace/*_test against /dev/csq.
+csq_insmod csq csqdev || exit 1
+csq_run_tests
+rc=$?
+csq_rmmod_all || exit 1
+exit $rc
