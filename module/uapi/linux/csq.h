@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * /dev/csq: a message stream whose blocking reads are cancel-safe queued
+ * requests, cancelled by a signal, by close() and by CSQ_IOC_CANCEL.
+ *
+ * Every write() is one message of 1 to CSQ_MSG_MAX bytes; every read()
+ * returns one whole message.  All opens of the device share one stream.
+ */
+#ifndef _UAPI_LINUX_CSQ_H
+#define _UAPI_LINUX_CSQ_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+/* The longest message, in bytes. */
+#define CSQ_MSG_MAX		4096
+
+/* The fastest rate the simulated hardware producer accepts, in Hz. */
+#define CSQ_PRODUCER_MAX_HZ	10000
+
+/**
+ * struct csq_stats - a snapshot of the device, filled by CSQ_IOC_STATS
+ * @pending_reads: blocked reads queued now.
+ * @queued_msgs: messages written and not yet read.
+ * @completed: reads that returned a message since the module was loaded.
+ * @canceled: reads cancelled since load, whatever the cause (a signal,
+ *	close() or CSQ_IOC_CANCEL).
+ */
+struct csq_stats {
+	__u32 pending_reads;
+	__u32 queued_msgs;
+	__u64 completed;
+	__u64 canceled;
+};
+
+/**
+ * struct csq_producer - settings of the simulated hardware producer
+ * @rate_hz: messages per second generated from a timer interrupt, at most
+ *	CSQ_PRODUCER_MAX_HZ; 0 stops the producer.
+ * @flags: must be 0.
+ */
+struct csq_producer {
+	__u32 rate_hz;
+	__u32 flags;
+};
+
+#define CSQ_IOC_MAGIC		0xC5
+
+/* Cancel every pending read on this open file; returns how many. */
+#define CSQ_IOC_CANCEL		_IO(CSQ_IOC_MAGIC, 1)
+#define CSQ_IOC_STATS		_IOR(CSQ_IOC_MAGIC, 2, struct csq_stats)
+#define CSQ_IOC_PRODUCER	_IOW(CSQ_IOC_MAGIC, 3, struct csq_producer)
+
+#endif /* _UAPI_LINUX_CSQ_H */
