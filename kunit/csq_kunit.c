@@ -1124,6 +1124,149 @@ static void csq_flush_empty_queue(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake->nr_acquire, fake->nr_release);
 }
 
+/* Owner lists: the same answers as one list, from each owner's own list */
+
+static void csq_owner_fifo_remove_next_filters_by_owner(struct kunit *test)
+{
+	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_owner file_a, file_b;
+	struct csq_owner *owner[] = { &file_a, &file_b, NULL };
+	unsigned int i;
+
+	csq_owner_init(&file_a);
+	csq_owner_init(&file_b);
+	for (i = 0; i < 6; i++) {
+		fake->r[i].req.owner = owner[i % 3];
+		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
+	}
+
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, &file_b),
+			    csq_fake_req(fake, 1));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, &file_b),
+			    csq_fake_req(fake, 4));
+	KUNIT_EXPECT_NULL(test, csq_remove_next_req(&fake->csq, &file_b));
+	KUNIT_EXPECT_TRUE(test, list_empty(&file_b.reqs));
+	/* Without a peek context: the whole queue in order, unowned too. */
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
+			    csq_fake_req(fake, 0));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
+			    csq_fake_req(fake, 2));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, &file_a),
+			    csq_fake_req(fake, 3));
+	KUNIT_EXPECT_NULL(test, csq_remove_next_req(&fake->csq, &file_a));
+	KUNIT_EXPECT_TRUE(test, list_empty(&file_a.reqs));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
+			    csq_fake_req(fake, 5));
+	KUNIT_EXPECT_TRUE(test, csq_is_empty(&fake->csq));
+
+	for (i = 0; i < 6; i++) {
+		csq_req_complete(csq_fake_req(fake, i), 0, 0);
+		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
+	}
+}
+
+/* The close() sweep walks the closing owner's list and leaves the rest. */
+static void csq_owner_fifo_flush_sweeps_one_owner(struct kunit *test)
+{
+	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_owner file_a, file_b;
+	struct csq_owner *owner[] = { &file_a, &file_b, &file_b };
+	unsigned int i;
+
+	csq_owner_init(&file_a);
+	csq_owner_init(&file_b);
+	for (i = 0; i < 6; i++) {
+		fake->r[i].req.owner = owner[i % 3];
+		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
+	}
+
+	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, &file_b), 4);
+
+	KUNIT_EXPECT_TRUE(test, list_empty(&file_b.reqs));
+	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 2);
+	for (i = 0; i < 6; i++) {
+		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i),
+				owner[i % 3] == &file_b);
+	}
+	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, &file_b), 0);
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
+			    csq_fake_req(fake, 0));
+	csq_req_complete(csq_fake_req(fake, 0), 0, 0);
+	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, &file_a), 1);
+	KUNIT_EXPECT_TRUE(test, list_empty(&file_a.reqs));
+	for (i = 0; i < 6; i++) {
+		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
+		KUNIT_EXPECT_EQ(test, fake->r[i].req.status,
+				i == 0 ? 0 : -ECANCELED);
+	}
+}
+
+/* A cancel and a remove by context take the request off its owner too. */
+static void csq_owner_fifo_cancel_and_remove_unlink_from_owner(struct kunit *test)
+{
+	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_owner file_a;
+	unsigned int i;
+
+	csq_owner_init(&file_a);
+	for (i = 0; i < 4; i++) {
+		fake->r[i].req.owner = &file_a;
+		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
+	}
+
+	KUNIT_EXPECT_TRUE(test, csq_req_cancel(csq_fake_req(fake, 1)));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_req(&fake->csq, &fake->r[2].ctx),
+			    csq_fake_req(fake, 2));
+	csq_req_complete(csq_fake_req(fake, 2), 0, 0);
+
+	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 2);
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, &file_a),
+			    csq_fake_req(fake, 0));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, &file_a),
+			    csq_fake_req(fake, 3));
+	KUNIT_EXPECT_NULL(test, csq_remove_next_req(&fake->csq, &file_a));
+	KUNIT_EXPECT_TRUE(test, list_empty(&file_a.reqs));
+	csq_req_complete(csq_fake_req(fake, 0), 0, 0);
+	csq_req_complete(csq_fake_req(fake, 3), 0, 0);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
+		KUNIT_EXPECT_EQ(test, fake->r[i].req.status,
+				i == 1 ? -ECANCELED : 0);
+	}
+}
+
+/* Rule 2 on owner lists: a sweep leaves a request its canceller owns. */
+static void csq_owner_fifo_flush_skips_cancel_in_progress(struct kunit *test)
+{
+	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_req *req = csq_fake_req(fake, 1);
+	struct csq_owner file_a;
+	csq_cancel_fn_t routine;
+	unsigned int i;
+
+	csq_owner_init(&file_a);
+	for (i = 0; i < 3; i++) {
+		fake->r[i].req.owner = &file_a;
+		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
+	}
+	routine = csq_test_begin_cancel(req);
+	KUNIT_ASSERT_NOT_NULL(test, routine);
+
+	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, &file_a), 2);
+	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 1), 0);
+	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 1);
+	KUNIT_EXPECT_FALSE(test, list_empty(&file_a.reqs));
+
+	csq_test_end_cancel(req, routine);
+
+	KUNIT_EXPECT_TRUE(test, list_empty(&file_a.reqs));
+	for (i = 0; i < 3; i++) {
+		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
+		KUNIT_EXPECT_EQ(test, fake->r[i].req.status, -ECANCELED);
+	}
+	KUNIT_EXPECT_TRUE(test, csq_is_empty(&fake->csq));
+}
+
 static const unsigned int csq_prio_of[] = { 1, 5, 3, 5, 2 };
 
 static struct csq_fake *csq_prio_create(struct kunit *test)
@@ -2277,6 +2420,10 @@ static struct kunit_case csq_test_cases[] = {
 	KUNIT_CASE(csq_remove_next_req_filters_by_owner),
 	KUNIT_CASE(csq_flush_sweeps_one_owner),
 	KUNIT_CASE(csq_flush_empty_queue),
+	KUNIT_CASE(csq_owner_fifo_remove_next_filters_by_owner),
+	KUNIT_CASE(csq_owner_fifo_flush_sweeps_one_owner),
+	KUNIT_CASE(csq_owner_fifo_cancel_and_remove_unlink_from_owner),
+	KUNIT_CASE(csq_owner_fifo_flush_skips_cancel_in_progress),
 	KUNIT_CASE(csq_prio_remove_next_highest_first),
 	KUNIT_CASE(csq_prio_peek_ctx_minimum_priority),
 	KUNIT_CASE(csq_prio_cancel_keeps_order),

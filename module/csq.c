@@ -11,12 +11,126 @@
 #include <linux/bug.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/indirect_call_wrapper.h>
 #include <linux/module.h>
 
 #include "csq.h"
 
 #define CREATE_TRACE_POINTS
 #include "csq_trace.h"
+
+/*
+ * The bodies of the ready-made list callbacks, for the exported functions
+ * and for the direct calls below.  Called under the queue lock.
+ */
+static __always_inline void __csq_fifo_insert(struct csq *csq,
+					      struct csq_req *req)
+{
+	list_add_tail(&req->entry, &csq->list);
+}
+
+static __always_inline void __csq_owner_fifo_insert(struct csq *csq,
+						    struct csq_req *req)
+{
+	struct csq_owner *owner = req->owner;
+
+	list_add_tail(&req->entry, &csq->list);
+	if (owner)
+		list_add_tail(&req->owner_entry, &owner->reqs);
+}
+
+static __always_inline void __csq_fifo_remove(struct csq *csq,
+					      struct csq_req *req)
+{
+	list_del_init(&req->entry);
+}
+
+static __always_inline void __csq_owner_fifo_remove(struct csq *csq,
+						    struct csq_req *req)
+{
+	list_del_init(&req->entry);
+	/* An unowned request's link points to itself: a no-op. */
+	list_del_init(&req->owner_entry);
+}
+
+static __always_inline struct csq_req *
+__csq_fifo_peek_next(struct csq *csq, struct csq_req *req, void *peek_ctx)
+{
+	req = req ? list_next_entry(req, entry) :
+		    list_first_entry(&csq->list, struct csq_req, entry);
+	list_for_each_entry_from(req, &csq->list, entry) {
+		if (!peek_ctx || req->owner == peek_ctx)
+			return req;
+	}
+	return NULL;
+}
+
+static __always_inline struct csq_req *
+__csq_owner_fifo_peek_next(struct csq *csq, struct csq_req *req,
+			   void *peek_ctx)
+{
+	struct csq_owner *owner = peek_ctx;
+
+	if (!owner)
+		return __csq_fifo_peek_next(csq, req, NULL);
+	req = req ? list_next_entry(req, owner_entry) :
+		    list_first_entry(&owner->reqs, struct csq_req, owner_entry);
+	return list_entry_is_head(req, &owner->reqs, owner_entry) ? NULL : req;
+}
+
+/*
+ * An insert and a remove_next make five callback calls or more.  When a
+ * queue uses the ready-made list callbacks, do their work inline: an
+ * indirect call costs a retpoline on many machines (under emulation, a
+ * lookup), and these calls would cost more than the list operations they
+ * wrap.  Other callbacks are called as usual.  csq_lock() does the same
+ * for the ready-made locks.
+ */
+static __always_inline void csq_call_insert(struct csq *csq,
+					    struct csq_req *req)
+{
+	void (*insert)(struct csq *csq, struct csq_req *req) = csq->ops->insert;
+
+	if (likely(insert == csq_owner_fifo_insert))
+		__csq_owner_fifo_insert(csq, req);
+	else if (likely(insert == csq_fifo_insert))
+		__csq_fifo_insert(csq, req);
+	else
+		insert(csq, req);
+}
+
+static __always_inline void csq_call_remove(struct csq *csq,
+					    struct csq_req *req)
+{
+	void (*remove)(struct csq *csq, struct csq_req *req) = csq->ops->remove;
+
+	if (likely(remove == csq_owner_fifo_remove))
+		__csq_owner_fifo_remove(csq, req);
+	else if (likely(remove == csq_fifo_remove))
+		__csq_fifo_remove(csq, req);
+	else
+		remove(csq, req);
+}
+
+static __always_inline struct csq_req *
+csq_call_peek_next(struct csq *csq, struct csq_req *req, void *peek_ctx)
+{
+	struct csq_req *(*peek_next)(struct csq *csq, struct csq_req *req,
+				     void *peek_ctx) = csq->ops->peek_next;
+
+	if (likely(peek_next == csq_owner_fifo_peek_next))
+		return __csq_owner_fifo_peek_next(csq, req, peek_ctx);
+	if (likely(peek_next == csq_fifo_peek_next))
+		return __csq_fifo_peek_next(csq, req, peek_ctx);
+	return peek_next(csq, req, peek_ctx);
+}
+
+static inline void csq_call_complete_canceled(struct csq *csq,
+					      struct csq_req *req)
+{
+	INDIRECT_CALL_1(csq->ops->complete_canceled, csq_complete_canceled,
+			csq, req);
+}
 
 /*
  * The global cancel lock (the cancel spin lock of Windows).  The csq queues
@@ -118,6 +232,7 @@ EXPORT_SYMBOL_GPL(csq_req_cancel);
 void csq_req_init(struct csq_req *req)
 {
 	INIT_LIST_HEAD(&req->entry);
+	INIT_LIST_HEAD(&req->owner_entry);
 	req->cancel_routine = NULL;
 	req->flags = 0;
 	req->status = 0;
@@ -142,6 +257,7 @@ void csq_req_reinit(struct csq_req *req)
 {
 	WARN_ON_ONCE(req->cancel_routine);
 	INIT_LIST_HEAD(&req->entry);
+	INIT_LIST_HEAD(&req->owner_entry);
 	req->flags = 0;
 	req->status = 0;
 	req->information = 0;
@@ -185,7 +301,8 @@ EXPORT_SYMBOL_GPL(csq_req_complete);
 static void csq_lock(struct csq *csq, unsigned long *flags)
 	__acquires(csq)
 {
-	csq->ops->acquire_lock(csq, flags);
+	INDIRECT_CALL_2(csq->ops->acquire_lock, csq_spin_acquire_lock,
+			csq_mutex_acquire_lock, csq, flags);
 	__acquire(csq);
 #ifdef CONFIG_LOCKDEP
 	lock_map_acquire(&csq->dep_map);
@@ -199,18 +316,20 @@ static void csq_unlock(struct csq *csq, unsigned long flags)
 	lock_map_release(&csq->dep_map);
 #endif
 	__release(csq);
-	csq->ops->release_lock(csq, flags);
+	INDIRECT_CALL_2(csq->ops->release_lock, csq_spin_release_lock,
+			csq_mutex_release_lock, csq, flags);
 }
 
 /*
  * Unlink a request that the caller owns and break its context association
  * (rules 2 and 3).
  */
-static void __csq_unlink_locked(struct csq *csq, struct csq_req *req)
+static __always_inline void __csq_unlink_locked(struct csq *csq,
+						struct csq_req *req)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
-	csq->ops->remove(csq, req);
+	csq_call_remove(csq, req);
 	WRITE_ONCE(csq->nr_reqs, csq->nr_reqs - 1);
 	if (req->ctx) {
 		req->ctx->req = NULL;
@@ -236,7 +355,7 @@ static void csq_cancel_routine(struct csq_req *req, unsigned long irqflags)
 	trace_csq_cancel(csq, req);
 	csq_unlock(csq, flags);
 
-	csq->ops->complete_canceled(csq, req);
+	csq_call_complete_canceled(csq, req);
 }
 
 /*
@@ -264,8 +383,9 @@ static bool __csq_arm_locked(struct csq *csq, struct csq_req *req)
 	return true;
 }
 
-static int __csq_insert(struct csq *csq, struct csq_req *req,
-			struct csq_req_ctx *ctx, void *insert_ctx)
+static __always_inline int __csq_insert(struct csq *csq, struct csq_req *req,
+					struct csq_req_ctx *ctx,
+					void *insert_ctx)
 {
 	unsigned long flags;
 	bool canceled;
@@ -280,7 +400,7 @@ static int __csq_insert(struct csq *csq, struct csq_req *req,
 			return ret;
 		}
 	} else {
-		csq->ops->insert(csq, req);
+		csq_call_insert(csq, req);
 	}
 	WRITE_ONCE(csq->nr_reqs, csq->nr_reqs + 1);
 	req->csq = csq;
@@ -294,7 +414,7 @@ static int __csq_insert(struct csq *csq, struct csq_req *req,
 	csq_unlock(csq, flags);
 
 	if (canceled) {
-		csq->ops->complete_canceled(csq, req);
+		csq_call_complete_canceled(csq, req);
 		return -ECANCELED;
 	}
 	return 0;
@@ -346,7 +466,8 @@ EXPORT_SYMBOL_GPL(csq_insert_req_ex);
  * Claim @req for the caller: only a caller that takes the cancel routine
  * away owns the request (rule 2).
  */
-static bool __csq_claim_locked(struct csq *csq, struct csq_req *req)
+static __always_inline bool __csq_claim_locked(struct csq *csq,
+					       struct csq_req *req)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
@@ -398,9 +519,9 @@ struct csq_req *csq_remove_next_req(struct csq *csq, void *peek_ctx)
 	unsigned long flags;
 
 	csq_lock(csq, &flags);
-	req = csq->ops->peek_next(csq, NULL, peek_ctx);
+	req = csq_call_peek_next(csq, NULL, peek_ctx);
 	while (req && !__csq_claim_locked(csq, req))
-		req = csq->ops->peek_next(csq, req, peek_ctx);
+		req = csq_call_peek_next(csq, req, peek_ctx);
 	csq_unlock(csq, flags);
 	return req;
 }
@@ -427,9 +548,9 @@ unsigned int csq_flush(struct csq *csq, void *peek_ctx)
 	LIST_HEAD(claimed);
 
 	csq_lock(csq, &flags);
-	for (req = csq->ops->peek_next(csq, NULL, peek_ctx); req; req = next) {
+	for (req = csq_call_peek_next(csq, NULL, peek_ctx); req; req = next) {
 		/* @req stops being a valid cursor once it is unlinked. */
-		next = csq->ops->peek_next(csq, req, peek_ctx);
+		next = csq_call_peek_next(csq, req, peek_ctx);
 		if (__csq_claim_locked(csq, req))
 			list_add_tail(&req->entry, &claimed);
 	}
@@ -437,7 +558,7 @@ unsigned int csq_flush(struct csq *csq, void *peek_ctx)
 
 	list_for_each_entry_safe(req, tmp, &claimed, entry) {
 		list_del_init(&req->entry);
-		csq->ops->complete_canceled(csq, req);
+		csq_call_complete_canceled(csq, req);
 		count++;
 	}
 	return count;
@@ -501,7 +622,7 @@ EXPORT_SYMBOL_GPL(csq_destroy);
 void csq_fifo_insert(struct csq *csq, struct csq_req *req)
 {
 	lockdep_assert_held(csq);
-	list_add_tail(&req->entry, &csq->list);
+	__csq_fifo_insert(csq, req);
 }
 EXPORT_SYMBOL_GPL(csq_fifo_insert);
 
@@ -515,7 +636,7 @@ EXPORT_SYMBOL_GPL(csq_fifo_insert);
 void csq_fifo_remove(struct csq *csq, struct csq_req *req)
 {
 	lockdep_assert_held(csq);
-	list_del_init(&req->entry);
+	__csq_fifo_remove(csq, req);
 }
 EXPORT_SYMBOL_GPL(csq_fifo_remove);
 
@@ -532,15 +653,62 @@ struct csq_req *csq_fifo_peek_next(struct csq *csq, struct csq_req *req,
 				   void *peek_ctx)
 {
 	lockdep_assert_held(csq);
-	req = req ? list_next_entry(req, entry) :
-		    list_first_entry(&csq->list, struct csq_req, entry);
-	list_for_each_entry_from(req, &csq->list, entry) {
-		if (!peek_ctx || req->owner == peek_ctx)
-			return req;
-	}
-	return NULL;
+	return __csq_fifo_peek_next(csq, req, peek_ctx);
 }
 EXPORT_SYMBOL_GPL(csq_fifo_peek_next);
+
+/**
+ * csq_owner_fifo_insert - ready-made @insert: append to @csq->list and to
+ *	the list of the request's owner
+ * @csq: the queue.
+ * @req: the request; its @owner is a &struct csq_owner, or NULL for a
+ *	request that no sweep of an owner should find.
+ *
+ * Context: under the queue lock (csq_spin_* or csq_mutex_* lock ops).
+ */
+void csq_owner_fifo_insert(struct csq *csq, struct csq_req *req)
+{
+	lockdep_assert_held(csq);
+	__csq_owner_fifo_insert(csq, req);
+}
+EXPORT_SYMBOL_GPL(csq_owner_fifo_insert);
+
+/**
+ * csq_owner_fifo_remove - ready-made @remove: unlink from both lists
+ * @csq: the queue.
+ * @req: the request.
+ *
+ * Context: under the queue lock.
+ */
+void csq_owner_fifo_remove(struct csq *csq, struct csq_req *req)
+{
+	lockdep_assert_held(csq);
+	__csq_owner_fifo_remove(csq, req);
+}
+EXPORT_SYMBOL_GPL(csq_owner_fifo_remove);
+
+/**
+ * csq_owner_fifo_peek_next - ready-made @peek_next: the queue in order, or
+ *	one owner's requests in order
+ * @csq: the queue.
+ * @req: where to start after, or NULL for the head.
+ * @peek_ctx: NULL for any request in @csq->list, else the &struct csq_owner
+ *	whose list alone is walked.
+ *
+ * Matches exactly what csq_fifo_peek_next() matches, but a peek context
+ * costs that owner's requests, not the whole queue.
+ *
+ * Context: under the queue lock.
+ * Return: the next matching request or NULL.
+ */
+struct csq_req *csq_owner_fifo_peek_next(struct csq *csq,
+					 struct csq_req *req,
+					 void *peek_ctx)
+{
+	lockdep_assert_held(csq);
+	return __csq_owner_fifo_peek_next(csq, req, peek_ctx);
+}
+EXPORT_SYMBOL_GPL(csq_owner_fifo_peek_next);
 
 /**
  * csq_spin_acquire_lock - ready-made @acquire_lock: @csq->spin, irqsave
@@ -637,6 +805,16 @@ const struct csq_ops csq_fifo_mutex_ops = {
 	.complete_canceled = csq_complete_canceled,
 };
 EXPORT_SYMBOL_GPL(csq_fifo_mutex_ops);
+
+const struct csq_ops csq_owner_fifo_spin_ops = {
+	.insert = csq_owner_fifo_insert,
+	.remove = csq_owner_fifo_remove,
+	.peek_next = csq_owner_fifo_peek_next,
+	.acquire_lock = csq_spin_acquire_lock,
+	.release_lock = csq_spin_release_lock,
+	.complete_canceled = csq_complete_canceled,
+};
+EXPORT_SYMBOL_GPL(csq_owner_fifo_spin_ops);
 
 MODULE_DESCRIPTION("Cancel-safe request queues (the IoCsq contract)");
 MODULE_LICENSE("GPL");

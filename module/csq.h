@@ -90,6 +90,14 @@
  * safe in hard-irq, softirq and process context and nothing may sleep; with
  * a mutex (csq_fifo_mutex_ops) the callbacks may sleep and every call must
  * come from process context, csq_req_cancel() included.
+ *
+ * What the calls cost with the ready-made callbacks: insert, remove by
+ * context, remove_next without a peek context and cancel take constant time
+ * whatever the depth of the queue.  A sweep (csq_flush(), or remove_next
+ * with a peek context) walks what @peek_next walks: with the csq_fifo_*
+ * callbacks that is the whole queue; with the csq_owner_fifo_* ones, whose
+ * peek context is a &struct csq_owner, only that owner's requests, so the
+ * close() of one file costs its own requests and not everybody else's.
  */
 
 #include <linux/compiler_types.h>
@@ -122,6 +130,9 @@ typedef void (*csq_cancel_fn_t)(struct csq_req *req, unsigned long irqflags);
  *	@insert and @remove callbacks own it until @remove returns.  After
  *	that the library may use it (csq_flush() gathers what it claimed on
  *	it), so a queue that keeps requests elsewhere must leave it alone.
+ * @owner_entry: a second link for the queue's callbacks, which own it as
+ *	they own @entry; the csq_owner_fifo_* ones link it into the list of
+ *	@owner.  The library itself never touches it.
  * @cancel_routine: non-NULL exactly while the request is cancelable; only
  *	ever exchanged atomically.
  * @flags: %CSQ_REQ_CANCEL (set once by csq_req_cancel(), never cleared) and
@@ -132,7 +143,9 @@ typedef void (*csq_cancel_fn_t)(struct csq_req *req, unsigned long irqflags);
  * @csq: the queue holding the request; read by the cancel path.
  * @ctx: the context through which one party may take this request back.
  * @owner: an opaque key that the ready-made @peek_next compares with its
- *	peek context (for example the file that issued the request).
+ *	peek context (for example the file that issued the request); with the
+ *	csq_owner_fifo_* callbacks, the &struct csq_owner of the request or
+ *	NULL.
  * @complete_fn: if set, called by csq_req_complete() instead of completing
  *	@done; for asynchronous users.  It may free the request.
  * @done: completed by csq_req_complete() for a synchronous waiter.
@@ -143,13 +156,14 @@ typedef void (*csq_cancel_fn_t)(struct csq_req *req, unsigned long irqflags);
  */
 struct csq_req {
 	struct list_head entry;
+	struct list_head owner_entry;
 	csq_cancel_fn_t cancel_routine;
 	unsigned long flags;
 	int status;
 	size_t information;
 	struct csq *csq;
 	struct csq_req_ctx *ctx;
-	const void *owner;
+	void *owner;
 	void (*complete_fn)(struct csq_req *req);
 	struct completion done;
 };
@@ -171,6 +185,32 @@ struct csq_req_ctx {
 	struct csq *csq;
 	struct csq_req *req;
 };
+
+/**
+ * struct csq_owner - the queued requests of one owner, for cheap sweeps
+ * @reqs: the owner's requests, oldest first, linked through
+ *	&csq_req.owner_entry; protected by the lock of their queue.
+ *
+ * Used by the csq_owner_fifo_* callbacks: a request whose @owner points to
+ * a csq_owner is linked both into its queue and into that owner's list, and
+ * a peek context that points to a csq_owner walks only its list.  Typically
+ * one per open file, in the driver's per-file state.  All its requests must
+ * be in one queue, and it must hold none when it is freed.
+ */
+struct csq_owner {
+	struct list_head reqs;
+};
+
+/**
+ * csq_owner_init - initialise an owner with no request
+ * @owner: the owner.
+ *
+ * Context: any.
+ */
+static inline void csq_owner_init(struct csq_owner *owner)
+{
+	INIT_LIST_HEAD(&owner->reqs);
+}
 
 /**
  * struct csq_ops - how a queue stores its requests and locks itself
@@ -337,6 +377,18 @@ void csq_fifo_insert(struct csq *csq, struct csq_req *req);
 void csq_fifo_remove(struct csq *csq, struct csq_req *req);
 struct csq_req *csq_fifo_peek_next(struct csq *csq, struct csq_req *req,
 				   void *peek_ctx);
+
+/*
+ * Ready-made ops: the same FIFO under csq->spin, and a list per
+ * &struct csq_owner for sweeps of one owner.
+ */
+extern const struct csq_ops csq_owner_fifo_spin_ops;
+
+void csq_owner_fifo_insert(struct csq *csq, struct csq_req *req);
+void csq_owner_fifo_remove(struct csq *csq, struct csq_req *req);
+struct csq_req *csq_owner_fifo_peek_next(struct csq *csq,
+					 struct csq_req *req,
+					 void *peek_ctx);
 void csq_spin_acquire_lock(struct csq *csq, unsigned long *flags);
 void csq_spin_release_lock(struct csq *csq, unsigned long flags);
 void csq_mutex_acquire_lock(struct csq *csq, unsigned long *flags);
