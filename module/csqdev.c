@@ -15,19 +15,21 @@
 #include <linux/atomic.h>
 #include <linux/errno.h>
 #include <linux/fs.h>
+#include <linux/gfp.h>
 #include <linux/hrtimer.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/overflow.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
 #include <linux/wait.h>
 #include <uapi/linux/csq.h>
 
@@ -35,6 +37,15 @@
 
 #define CSQDEV_BACKLOG_DEFAULT	64
 #define CSQDEV_TICK_LEN		32
+
+/*
+ * A message lives in pages of its own, its header first: one page, or two
+ * for the longest messages.  The device keeps a few free ones of each
+ * order for the next messages.
+ */
+#define CSQDEV_BUF_MAX_ORDER	1
+#define CSQDEV_NR_BUF_ORDERS	(CSQDEV_BUF_MAX_ORDER + 1)
+#define CSQDEV_BUF_CACHE	16
 
 /**
  * struct csqdev - the device; all its opens share one message stream
@@ -49,6 +60,10 @@
  * @write_wq: writers and pollers waiting for room in @msgs.
  * @completed: reads that returned a message.
  * @canceled: reads cancelled, whatever the cause.
+ * @buf_lock: protects @free_bufs and @nr_free_bufs; taken alone, and only
+ *	in process context.
+ * @free_bufs: message buffers no message uses, a stack per page order.
+ * @nr_free_bufs: the depth of each stack of @free_bufs.
  * @producer_lock: serialises changes of the producer's rate.
  * @producer: the timer of the simulated hardware producer.
  * @producer_period: its period; written only while @producer is stopped.
@@ -66,6 +81,9 @@ struct csqdev {
 	wait_queue_head_t write_wq;
 	atomic64_t completed;
 	atomic64_t canceled;
+	spinlock_t buf_lock; /* protects free_bufs, nr_free_bufs */
+	struct csqdev_msg *free_bufs[CSQDEV_NR_BUF_ORDERS][CSQDEV_BUF_CACHE];
+	unsigned int nr_free_bufs[CSQDEV_NR_BUF_ORDERS];
 	struct mutex producer_lock; /* protects producer_hz, producer_period */
 	struct hrtimer producer;
 	ktime_t producer_period;
@@ -75,20 +93,40 @@ struct csqdev {
 };
 
 /**
- * struct csqdev_msg - one message
+ * struct csqdev_file - one open file of the device
+ * @dev: the device.
+ * @reads: the reads parked through this file, so that its close() and its
+ *	CSQ_IOC_CANCEL walk them alone and not every parked read.
+ */
+struct csqdev_file {
+	struct csqdev *dev;
+	struct csq_owner reads;
+};
+
+/**
+ * struct csqdev_msg - one message, at the start of its own pages
  * @node: link in &csqdev.msgs while kept.
  * @len: length of @data, 1 to %CSQ_MSG_MAX.
+ * @order: the message's pages are a compound page of this order.
  * @data: the bytes written.
+ *
+ * Whole pages rather than a kmalloc() buffer: the copies from and to user
+ * space are copy_page_{from,to}_iter(), as a pipe's, which the bounds of
+ * the page make safe, where copying to or from a slab object costs a
+ * hardened-usercopy lookup of the object on every call.  A kept message
+ * holds at least a page, so the backlog is counted in messages.
  */
 struct csqdev_msg {
 	struct list_head node;
 	size_t len;
+	unsigned int order;
 	char data[];
 };
 
 /**
  * struct csqdev_read - a blocked read, on the reader's stack
- * @req: the request parked in &csqdev.csq; @req.owner is the open file.
+ * @req: the request parked in &csqdev.csq; @req.owner is &csqdev_file.reads
+ *	of the open file it was made on.
  * @ctx: lets the reader take @req back when a signal interrupts it.
  * @files: the file table of the reading process, which close() matches.
  * @msg: the message handed over; valid once @req completed with status 0.
@@ -102,11 +140,11 @@ struct csqdev_read {
 
 /**
  * struct csqdev_peek - which blocked reads a sweep cancels
- * @file: only reads on this open file.
+ * @reads: only reads on this open file (its &csqdev_file.reads).
  * @files: if not NULL, only reads by the process with this file table.
  */
 struct csqdev_peek {
-	struct file *file;
+	struct csq_owner *reads;
 	fl_owner_t files;
 };
 
@@ -118,9 +156,9 @@ static struct csq_req *csqdev_csq_peek_next(struct csq *csq,
 	struct csqdev_read *rd;
 
 	if (!peek)
-		return csq_fifo_peek_next(csq, req, NULL);
+		return csq_owner_fifo_peek_next(csq, req, NULL);
 
-	while ((req = csq_fifo_peek_next(csq, req, peek->file))) {
+	while ((req = csq_owner_fifo_peek_next(csq, req, peek->reads))) {
 		rd = container_of(req, struct csqdev_read, req);
 		if (!peek->files || rd->files == peek->files)
 			return req;
@@ -137,28 +175,112 @@ static void csqdev_csq_complete_canceled(struct csq *csq, struct csq_req *req)
 }
 
 static const struct csq_ops csqdev_csq_ops = {
-	.insert = csq_fifo_insert,
-	.remove = csq_fifo_remove,
+	.insert = csq_owner_fifo_insert,
+	.remove = csq_owner_fifo_remove,
 	.peek_next = csqdev_csq_peek_next,
 	.acquire_lock = csq_spin_acquire_lock,
 	.release_lock = csq_spin_release_lock,
 	.complete_canceled = csqdev_csq_complete_canceled,
 };
 
+static unsigned int csqdev_msg_order(size_t len)
+{
+	return get_order(offsetof(struct csqdev_msg, data) + len);
+}
+
+/* A new buffer for a message of @len bytes; safe in any context. */
 static struct csqdev_msg *csqdev_msg_alloc(size_t len, gfp_t gfp)
 {
+	unsigned int order = csqdev_msg_order(len);
 	struct csqdev_msg *msg;
+	struct page *page;
 
-	msg = kmalloc(struct_size(msg, data, len), gfp);
-	if (msg)
-		msg->len = len;
+	page = alloc_pages(gfp | __GFP_COMP, order);
+	if (!page)
+		return NULL;
+	msg = page_address(page);
+	msg->len = len;
+	msg->order = order;
 	return msg;
+}
+
+static void csqdev_msg_free(struct csqdev_msg *msg)
+{
+	if (msg)
+		free_pages((unsigned long)msg, msg->order);
+}
+
+/*
+ * A buffer for a message of @len bytes, in process context.  Allocating
+ * one for each message cost more than the rest of a write(): the page
+ * allocator zeroes it (init_on_alloc is on in distribution kernels), and
+ * the reader freed it on another CPU.  Free buffers are kept instead, a
+ * few of each order, so that a stream of messages recycles the same
+ * buffers and allocates nothing.
+ */
+static struct csqdev_msg *csqdev_msg_get(struct csqdev *dev, size_t len)
+{
+	unsigned int order = csqdev_msg_order(len);
+	struct csqdev_msg *msg = NULL;
+
+	spin_lock(&dev->buf_lock);
+	if (dev->nr_free_bufs[order])
+		msg = dev->free_bufs[order][--dev->nr_free_bufs[order]];
+	spin_unlock(&dev->buf_lock);
+	if (!msg)
+		return csqdev_msg_alloc(len, GFP_KERNEL);
+	msg->len = len;
+	return msg;
+}
+
+/* Done with @msg, in process context: keep its buffer, or free it. */
+static void csqdev_msg_put(struct csqdev *dev, struct csqdev_msg *msg)
+{
+	unsigned int order = msg->order;
+
+	spin_lock(&dev->buf_lock);
+	if (dev->nr_free_bufs[order] < CSQDEV_BUF_CACHE) {
+		dev->free_bufs[order][dev->nr_free_bufs[order]++] = msg;
+		msg = NULL;
+	}
+	spin_unlock(&dev->buf_lock);
+	csqdev_msg_free(msg);
+}
+
+/* Copy the @len bytes of @msg to @to, or into @msg from @from. */
+static bool csqdev_msg_to_iter(struct csqdev_msg *msg, struct iov_iter *to)
+{
+	return copy_page_to_iter(virt_to_page(msg),
+				 offsetof(struct csqdev_msg, data), msg->len,
+				 to) == msg->len;
+}
+
+static bool csqdev_msg_from_iter(struct csqdev_msg *msg,
+				 struct iov_iter *from)
+{
+	return copy_page_from_iter(virt_to_page(msg),
+				   offsetof(struct csqdev_msg, data), msg->len,
+				   from) == msg->len;
 }
 
 static bool csqdev_writable(struct csqdev *dev)
 {
 	return READ_ONCE(dev->nr_msgs) < dev->backlog ||
 	       !csq_is_empty(&dev->csq);
+}
+
+/*
+ * Wake whoever sleeps on @wq, after the caller changed what they wait for.
+ * Most of the time nobody does, and the check spares a locked wake-up per
+ * message.  Its full barrier pairs with the one between queueing and
+ * checking on the sleeper's side (set_current_state() in
+ * wait_event_interruptible(), smp_mb() in csqdev_fops_poll()): either we
+ * see the sleeper or it sees the change.
+ */
+static void csqdev_wake(wait_queue_head_t *wq)
+{
+	if (wq_has_sleeper(wq))
+		wake_up_interruptible(wq);
 }
 
 /*
@@ -175,7 +297,12 @@ static int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg,
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->lock, flags);
-	req = csq_remove_next_req(&dev->csq, NULL);
+	/*
+	 * Reads are parked only under dev->lock, so an empty queue stays
+	 * empty until we unlock: no need to take its lock to look.
+	 */
+	req = csq_is_empty(&dev->csq) ? NULL :
+					csq_remove_next_req(&dev->csq, NULL);
 	if (req) {
 		rd = container_of(req, struct csqdev_read, req);
 	} else if (requeue) {
@@ -194,7 +321,7 @@ static int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg,
 		rd->msg = msg;
 		csq_req_complete(&rd->req, 0, msg->len);
 	} else {
-		wake_up_interruptible(&dev->read_wq);
+		csqdev_wake(&dev->read_wq);
 	}
 	return 0;
 }
@@ -223,9 +350,10 @@ static struct csqdev_msg *csqdev_wait_msg(struct csqdev *dev,
  * Take the first message of the stream if it fits in @count bytes, else
  * park a read on the stack and wait for one.
  */
-static struct csqdev_msg *csqdev_take_msg(struct csqdev *dev,
+static struct csqdev_msg *csqdev_take_msg(struct csqdev_file *cf,
 					  struct file *file, size_t count)
 {
+	struct csqdev *dev = cf->dev;
 	struct csqdev_msg *msg;
 	struct csqdev_read rd;
 	unsigned long flags;
@@ -241,7 +369,7 @@ static struct csqdev_msg *csqdev_take_msg(struct csqdev *dev,
 		list_del(&msg->node);
 		WRITE_ONCE(dev->nr_msgs, dev->nr_msgs - 1);
 		spin_unlock_irqrestore(&dev->lock, flags);
-		wake_up_interruptible(&dev->write_wq);
+		csqdev_wake(&dev->write_wq);
 		return msg;
 	}
 	if (file->f_flags & O_NONBLOCK) {
@@ -249,7 +377,7 @@ static struct csqdev_msg *csqdev_take_msg(struct csqdev *dev,
 		return ERR_PTR(-EAGAIN);
 	}
 	csq_req_init(&rd.req);
-	rd.req.owner = file;
+	rd.req.owner = &cf->reads;
 	rd.files = current->files;
 	rd.msg = NULL;
 	ret = csq_insert_req(&dev->csq, &rd.req, &rd.ctx);
@@ -257,36 +385,51 @@ static struct csqdev_msg *csqdev_take_msg(struct csqdev *dev,
 	if (ret)
 		return ERR_PTR(ret);
 	/* With no backlog, a writer waits for a read to hand its message to. */
-	wake_up_interruptible(&dev->write_wq);
+	csqdev_wake(&dev->write_wq);
 	return csqdev_wait_msg(dev, &rd);
 }
 
 static int csqdev_fops_open(struct inode *inode, struct file *file)
 {
 	struct miscdevice *misc = file->private_data;
+	struct csqdev_file *cf;
 
-	file->private_data = container_of(misc, struct csqdev, misc);
+	cf = kmalloc(sizeof(*cf), GFP_KERNEL);
+	if (!cf)
+		return -ENOMEM;
+	cf->dev = container_of(misc, struct csqdev, misc);
+	csq_owner_init(&cf->reads);
+	file->private_data = cf;
 	return stream_open(inode, file);
 }
 
-static ssize_t csqdev_fops_read(struct file *file, char __user *buf,
-				size_t count, loff_t *ppos)
+/* The last reference is gone: no read can be parked through @file. */
+static int csqdev_fops_release(struct inode *inode, struct file *file)
 {
-	struct csqdev *dev = file->private_data;
+	kfree(file->private_data);
+	return 0;
+}
+
+static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct file *file = iocb->ki_filp;
+	struct csqdev_file *cf = file->private_data;
+	size_t count = iov_iter_count(to);
+	struct csqdev *dev = cf->dev;
 	struct csqdev_msg *msg;
 	ssize_t ret;
 
 	if (!count)
 		return 0;
 
-	msg = csqdev_take_msg(dev, file, count);
+	msg = csqdev_take_msg(cf, file, count);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 
 	/* A message is consumed only once the reader has it. */
 	if (msg->len > count)
 		ret = -EMSGSIZE;
-	else if (copy_to_user(buf, msg->data, msg->len))
+	else if (!csqdev_msg_to_iter(msg, to))
 		ret = -EFAULT;
 	else
 		ret = msg->len;
@@ -294,15 +437,18 @@ static ssize_t csqdev_fops_read(struct file *file, char __user *buf,
 		csqdev_post(dev, msg, true);
 		return ret;
 	}
-	kfree(msg);
+	csqdev_msg_put(dev, msg);
 	atomic64_inc(&dev->completed);
 	return ret;
 }
 
-static ssize_t csqdev_fops_write(struct file *file, const char __user *buf,
-				 size_t count, loff_t *ppos)
+static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
+				      struct iov_iter *from)
 {
-	struct csqdev *dev = file->private_data;
+	struct file *file = iocb->ki_filp;
+	struct csqdev_file *cf = file->private_data;
+	size_t count = iov_iter_count(from);
+	struct csqdev *dev = cf->dev;
 	struct csqdev_msg *msg;
 	int ret;
 
@@ -311,39 +457,42 @@ static ssize_t csqdev_fops_write(struct file *file, const char __user *buf,
 	if (count > CSQ_MSG_MAX)
 		return -EMSGSIZE;
 
-	msg = csqdev_msg_alloc(count, GFP_KERNEL);
+	msg = csqdev_msg_get(dev, count);
 	if (!msg)
 		return -ENOMEM;
-	if (copy_from_user(msg->data, buf, count)) {
+	if (!csqdev_msg_from_iter(msg, from)) {
 		ret = -EFAULT;
-		goto free_msg;
+		goto put_msg;
 	}
 
 	while (csqdev_post(dev, msg, false)) {
 		if (file->f_flags & O_NONBLOCK) {
 			ret = -EAGAIN;
-			goto free_msg;
+			goto put_msg;
 		}
 		ret = wait_event_interruptible(dev->write_wq,
 					       csqdev_writable(dev));
 		if (ret)
-			goto free_msg;
+			goto put_msg;
 	}
 	return count;
 
-free_msg:
-	kfree(msg);
+put_msg:
+	csqdev_msg_put(dev, msg);
 	return ret;
 }
 
 static __poll_t csqdev_fops_poll(struct file *file, poll_table *wait)
 {
-	struct csqdev *dev = file->private_data;
+	struct csqdev_file *cf = file->private_data;
+	struct csqdev *dev = cf->dev;
 	__poll_t mask = 0;
 
 	/* Queued before the checks: a later message or room wakes us. */
 	poll_wait(file, &dev->read_wq, wait);
 	poll_wait(file, &dev->write_wq, wait);
+	/* Pairs with wq_has_sleeper() in csqdev_wake(). */
+	smp_mb();
 
 	if (READ_ONCE(dev->nr_msgs))
 		mask |= EPOLLIN | EPOLLRDNORM;
@@ -355,8 +504,9 @@ static __poll_t csqdev_fops_poll(struct file *file, poll_table *wait)
 /* Every close(): cancel the reads this process parked on this open file. */
 static int csqdev_fops_flush(struct file *file, fl_owner_t id)
 {
-	struct csqdev *dev = file->private_data;
-	struct csqdev_peek peek = { .file = file, .files = id };
+	struct csqdev_file *cf = file->private_data;
+	struct csqdev *dev = cf->dev;
+	struct csqdev_peek peek = { .reads = &cf->reads, .files = id };
 	unsigned int n;
 
 	n = csq_flush(&dev->csq, &peek);
@@ -391,7 +541,7 @@ static enum hrtimer_restart csqdev_producer_tick(struct hrtimer *timer)
 		msg->len = scnprintf(msg->data, CSQDEV_TICK_LEN, "tick %llu",
 				     ++dev->producer_ticks);
 		if (csqdev_post(dev, msg, false))
-			kfree(msg);
+			csqdev_msg_free(msg);
 	}
 	hrtimer_forward_now(timer, dev->producer_period);
 	return HRTIMER_RESTART;
@@ -430,9 +580,10 @@ static long csqdev_ioctl_producer(struct csqdev *dev,
 static long csqdev_fops_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
-	struct csqdev *dev = file->private_data;
+	struct csqdev_file *cf = file->private_data;
+	struct csqdev *dev = cf->dev;
 	void __user *argp = (void __user *)arg;
-	struct csqdev_peek peek = { .file = file };
+	struct csqdev_peek peek = { .reads = &cf->reads };
 
 	switch (cmd) {
 	case CSQ_IOC_CANCEL:
@@ -449,8 +600,9 @@ static long csqdev_fops_ioctl(struct file *file, unsigned int cmd,
 static const struct file_operations csqdev_fops = {
 	.owner		= THIS_MODULE,
 	.open		= csqdev_fops_open,
-	.read		= csqdev_fops_read,
-	.write		= csqdev_fops_write,
+	.release	= csqdev_fops_release,
+	.read_iter	= csqdev_fops_read_iter,
+	.write_iter	= csqdev_fops_write_iter,
 	.poll		= csqdev_fops_poll,
 	.flush		= csqdev_fops_flush,
 	.unlocked_ioctl	= csqdev_fops_ioctl,
@@ -488,6 +640,7 @@ static int __init csqdev_init(void)
 		return ret;
 	spin_lock_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->msgs);
+	spin_lock_init(&dev->buf_lock);
 	init_waitqueue_head(&dev->read_wq);
 	init_waitqueue_head(&dev->write_wq);
 	mutex_init(&dev->producer_lock);
@@ -511,13 +664,17 @@ static void __exit csqdev_exit(void)
 {
 	struct csqdev *dev = &csqdev;
 	struct csqdev_msg *msg, *tmp;
+	unsigned int i;
 
 	misc_deregister(&dev->misc);
 	hrtimer_cancel(&dev->producer);
 	/* No file is open (.owner), so no read can be parked. */
 	WARN_ON(csq_flush(&dev->csq, NULL));
 	list_for_each_entry_safe(msg, tmp, &dev->msgs, node)
-		kfree(msg);
+		csqdev_msg_free(msg);
+	for (i = 0; i < CSQDEV_NR_BUF_ORDERS; i++)
+		while (dev->nr_free_bufs[i])
+			csqdev_msg_free(dev->free_bufs[i][--dev->nr_free_bufs[i]]);
 	mutex_destroy(&dev->producer_lock);
 	csq_destroy(&dev->csq);
 }
