@@ -8,6 +8,7 @@
 #                Debian 6.1 headers)
 #   W=, C=, V=   passed to kbuild by `make modules`
 #   QEMU_ACCEL, CSQ_TIMEOUT, CSQ_QUIET, CSQ_CMDLINE   see qemu/boot.sh
+#   DURATION=<s> how long `make stress` storms (default 20)
 #
 # Kbuild (not this file) is what kbuild reads, in and out of tree.
 
@@ -26,8 +27,13 @@ USER_CFLAGS := -static -O2 -Wall -Wextra -pthread -I module/uapi
 LINT_RESULTS := lint-checkpatch lint-sparse lint-warnings lint-kernel-doc
 KUNIT_RESULTS := kunit-debug console-debug-kunit
 UTEST_RESULTS := utest-stock console-stock-utest utest-debug console-debug-utest
+STRESS_RESULTS := stress-debug console-debug-stress
+FAULTS_RESULTS := faults-debug console-debug-faults
+LOADUNLOAD_RESULTS := loadunload-debug console-debug-loadunload
+DURATION ?= 20
 
-.PHONY: all deps modules userspace run kunit utest lint check clean
+.PHONY: all deps modules userspace run kunit utest lint check clean bench
+.PHONY: stress faults loadunload
 
 # The guests and lint share build/modules and the console; -j must not
 # interleave them.
@@ -70,17 +76,51 @@ utest: userspace
 	@$(Q)/utest-results.sh debug-utest utest-debug
 	@$(SUMMARY) $(UTEST_RESULTS)
 
+# Benchmarks in the stock kernel, one boot; the table goes to
+# build/bench/results.md.  Timing is reported, never a verdict.
+bench: userspace
+	@CSQ_TIMEOUT=$${CSQ_TIMEOUT:-1200} $(Q)/guest.sh stock bench
+	@$(Q)/bench-results.sh stock-bench
+
 lint: deps
 	@$(Q)/lint.sh
 	@$(SUMMARY) $(LINT_RESULTS)
+
+# The proofs of issue 5, in the debug kernel.  The storm's length reaches
+# the guest on the kernel command line; the guest's time limit grows
+# with it unless CSQ_TIMEOUT is set.
+stress: userspace
+	@rm -f $(STRESS_RESULTS:%=$(RESULTS)/%)
+	@CSQ_CMDLINE="$(CSQ_CMDLINE) csq_stress_s=$(DURATION)" \
+		CSQ_TIMEOUT=$${CSQ_TIMEOUT:-$$(($(DURATION) + 240))} \
+		$(Q)/guest.sh debug stress || true
+	@$(Q)/job-results.sh debug-stress stress-debug \
+		"stress checks, $(DURATION) s" csq_stress kmemleak
+	@$(SUMMARY) $(STRESS_RESULTS)
+
+faults: userspace
+	@rm -f $(FAULTS_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/guest.sh debug faults || true
+	@$(Q)/job-results.sh debug-faults faults-debug \
+		"fault injection cases and leak scan" csq_faults kmemleak
+	@$(SUMMARY) $(FAULTS_RESULTS)
+
+loadunload: userspace
+	@rm -f $(LOADUNLOAD_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/guest.sh debug loadunload || true
+	@$(Q)/job-results.sh debug-loadunload loadunload-debug \
+		"load/unload cycles and leak scan" loadunload kmemleak
+	@$(SUMMARY) $(LOADUNLOAD_RESULTS)
 
 # Every half runs even when an earlier one failed; a half that cannot run
 # at all leaves no result and counts as failed in the total.
 check:
 	@rm -rf $(RESULTS)
-	@$(MAKE) --no-print-directory -k lint kunit utest SUMMARY=: || true
+	@$(MAKE) --no-print-directory -k lint kunit utest stress faults loadunload \
+		SUMMARY=: || true
 	@echo "==> summary"
-	@$(Q)/summary.sh $(LINT_RESULTS) $(KUNIT_RESULTS) $(UTEST_RESULTS)
+	@$(Q)/summary.sh $(LINT_RESULTS) $(KUNIT_RESULTS) $(UTEST_RESULTS) \
+		$(STRESS_RESULTS) $(FAULTS_RESULTS) $(LOADUNLOAD_RESULTS)
 
 clean:
 	rm -rf build

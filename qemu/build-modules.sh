@@ -16,7 +16,7 @@ mirror() {
 	mkdir -p "$out"
 	rsync -a --delete --prune-empty-dirs \
 		--include='/Kbuild' --include='/Kconfig' \
-		--include='/module/***' --include='/kunit/***' \
+		--include='/module/***' --include='/kunit/***' --include='/bench/***' \
 		--exclude='*' "$CSQ_TOP/" "$out/"
 }
 
@@ -33,6 +33,7 @@ config_args() {
 	[ -f "$CSQ_TOP/module/csqdev.c" ] && printf '%s\n' CONFIG_CSQDEV=m
 	[ -f "$CSQ_TOP/kunit/csq_kunit.c" ] && kernel_has "$kdir" CONFIG_KUNIT &&
 		printf '%s\n' CONFIG_CSQ_KUNIT_TEST=m
+	[ -f "$CSQ_TOP/bench/csq_bench.c" ] && printf '%s\n' CONFIG_CSQ_BENCH=m
 	return 0
 }
 

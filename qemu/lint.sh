@@ -27,7 +27,7 @@ sources() {
 checkpatch() {
 	local f ok=1
 	step "lint: checkpatch --strict"
-	for f in $(sources module kunit userspace qemu); do
+	for f in $(sources module kunit bench userspace qemu); do
 		"$SRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
 			--show-types -f "$CSQ_TOP/$f" || ok=0
 	done
@@ -85,7 +85,7 @@ warnings() {
 kernel_doc() {
 	local f out ok=1
 	step "lint: kernel-doc -none -Wall"
-	for f in $(sources module kunit); do
+	for f in $(sources module kunit bench); do
 		out=$("$SRC/scripts/kernel-doc" -none -Wall "$CSQ_TOP/$f" 2>&1) || ok=0
 		[ -z "$out" ] || { printf '%s\n' "$out"; ok=0; }
 	done
