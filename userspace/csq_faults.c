@@ -43,15 +43,12 @@
 
 #include "kselftest_harness.h"
 
-#define CSQ_PATH	"/dev/csq"
+#include "csq_test.h"
+
 #define CSQ_MODULE	"csqdev"
 #define FAILSLAB	"/sys/kernel/debug/failslab"
 #define FAIL_PAGE	"/sys/kernel/debug/fail_page_alloc"
 #define SLABS		"/sys/kernel/slab"
-
-#define WAIT_LIMIT_S	60
-#define NAP_NS		1000000L
-#define SLOW_CASE_S	240
 
 /* Failures an armed attribute may inject; what is left says how many did. */
 #define TIMES		1000000L
@@ -65,31 +62,6 @@
 #define PRODUCER_HZ		1000
 #define STRESS_PERCENT		10
 #define STRESS_SECONDS		10
-
-static void nap(void)
-{
-	struct timespec ts = { .tv_nsec = NAP_NS };
-
-	nanosleep(&ts, NULL);
-}
-
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-#define WAIT_FOR(cond)						\
-({								\
-	time_t __end = now_s() + WAIT_LIMIT_S;			\
-	bool __ok;						\
-								\
-	while (!(__ok = (cond)) && now_s() < __end)		\
-		nap();						\
-	__ok;							\
-})
 
 static int write_knob(const char *dir, const char *name, const char *val)
 {
@@ -278,43 +250,6 @@ static long injected(void)
 static long disarm_both(void)
 {
 	return disarm(FAILSLAB, TIMES) + disarm(FAIL_PAGE, TIMES);
-}
-
-static int open_csq(int flags)
-{
-	return open(CSQ_PATH, O_RDWR | O_CLOEXEC | flags);
-}
-
-static struct csq_stats stats_of(int fd)
-{
-	struct csq_stats s;
-
-	if (ioctl(fd, CSQ_IOC_STATS, &s))
-		memset(&s, 0xff, sizeof(s));
-	return s;
-}
-
-static int set_producer(int fd, __u32 rate_hz)
-{
-	struct csq_producer p = { .rate_hz = rate_hz };
-
-	return ioctl(fd, CSQ_IOC_PRODUCER, &p);
-}
-
-static int drain(void)
-{
-	char buf[CSQ_MSG_MAX];
-	int fd, n = 0;
-
-	fd = open_csq(O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		n++;
-	if (errno != EAGAIN)
-		n = -1;
-	close(fd);
-	return n;
 }
 
 FIXTURE(faults) {

@@ -38,12 +38,7 @@
 
 #include "kselftest_harness.h"
 
-#define CSQ_PATH	"/dev/csq"
-#define CSQ_PARAMS	"/sys/module/csqdev/parameters/"
-
-#define WAIT_LIMIT_S	60
-#define NAP_NS		1000000L
-#define SLOW_CASE_S	240
+#include "csq_test.h"
 
 /* Addresses no user buffer can have: kernel text, and non-canonical. */
 #define KERNEL_ADDR	((void *)0xffffffff81000000UL)
@@ -57,99 +52,6 @@
 #define SHARE_MSGS	200
 #define CLOSE_ROUNDS	50
 #define RMMOD_ROUNDS	100
-
-static int open_csq(int flags)
-{
-	return open(CSQ_PATH, O_RDWR | O_CLOEXEC | flags);
-}
-
-static void nap(void)
-{
-	struct timespec ts = { .tv_nsec = NAP_NS };
-
-	nanosleep(&ts, NULL);
-}
-
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* Evaluates @cond until it holds or WAIT_LIMIT_S pass; yields the verdict. */
-#define WAIT_FOR(cond)						\
-({								\
-	time_t __end = now_s() + WAIT_LIMIT_S;			\
-	bool __ok;						\
-								\
-	while (!(__ok = (cond)) && now_s() < __end)		\
-		nap();						\
-	__ok;							\
-})
-
-/* On failure every field reads as all ones, which no case expects. */
-static struct csq_stats stats_of(int fd)
-{
-	struct csq_stats s;
-
-	if (ioctl(fd, CSQ_IOC_STATS, &s))
-		memset(&s, 0xff, sizeof(s));
-	return s;
-}
-
-static int pending_reads(int fd)
-{
-	return stats_of(fd).pending_reads;
-}
-
-static int queued_msgs(int fd)
-{
-	return stats_of(fd).queued_msgs;
-}
-
-static long read_param(const char *name)
-{
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static int set_producer(int fd, __u32 rate_hz)
-{
-	struct csq_producer p = { .rate_hz = rate_hz };
-
-	return ioctl(fd, CSQ_IOC_PRODUCER, &p);
-}
-
-/* Reads every kept message; returns how many, or -1 on an error. */
-static int drain(void)
-{
-	char buf[CSQ_MSG_MAX];
-	int fd, n = 0;
-
-	fd = open_csq(O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		n++;
-	if (errno != EAGAIN)
-		n = -1;
-	close(fd);
-	return n;
-}
 
 /* The bytes of every message and buffer of the tables: a known pattern. */
 static void fill_pattern(char *buf, size_t len)

@@ -33,22 +33,15 @@
 
 #include "kselftest_harness.h"
 
-#define CSQ_PATH	"/dev/csq"
-#define CSQ_PARAMS	"/sys/module/csqdev/parameters/"
-#define CSQ_MODULE	"csqdev"
+#include "csq_test.h"
 
-/* How long a case waits for the device to reach a state before failing. */
-#define WAIT_LIMIT_S	60
-#define NAP_NS		1000000L
+#define CSQ_MODULE	"csqdev"
 
 /* Exit status of a child whose read returned another message. */
 #define CHILD_WRONG_MESSAGE	200
 
 /* How much the race of a signal and a write moves its aim each round. */
 #define STORM_STEP_NS	250L
-
-/* A blocking case may wait up to WAIT_LIMIT_S several times. */
-#define SLOW_CASE_S	240
 
 static atomic_int sigusr1_count;
 
@@ -69,58 +62,6 @@ static int catch_sigusr1(int sa_flags)
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
-static void nap(void)
-{
-	struct timespec ts = { .tv_nsec = NAP_NS };
-
-	nanosleep(&ts, NULL);
-}
-
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
-/* Evaluates @cond until it holds or WAIT_LIMIT_S pass; yields the verdict. */
-#define WAIT_FOR(cond)						\
-({								\
-	time_t __end = now_s() + WAIT_LIMIT_S;			\
-	bool __ok;						\
-								\
-	while (!(__ok = (cond)) && now_s() < __end)		\
-		nap();						\
-	__ok;							\
-})
-
-static int open_csq(int flags)
-{
-	return open(CSQ_PATH, O_RDWR | O_CLOEXEC | flags);
-}
-
-/* On failure every field reads as all ones, which no case expects. */
-static struct csq_stats stats_of(int fd)
-{
-	struct csq_stats s;
-
-	if (ioctl(fd, CSQ_IOC_STATS, &s))
-		memset(&s, 0xff, sizeof(s));
-	return s;
-}
-
-/* The small counters, as plain ints for the comparisons of the cases. */
-static int pending_reads(int fd)
-{
-	return stats_of(fd).pending_reads;
-}
-
-static int queued_msgs(int fd)
-{
-	return stats_of(fd).queued_msgs;
-}
-
 static ssize_t send_str(int fd, const char *s)
 {
 	return write(fd, s, strlen(s));
@@ -133,48 +74,6 @@ static ssize_t recv_str(int fd, char *buf, size_t size)
 
 	if (n >= 0)
 		buf[n] = '\0';
-	return n;
-}
-
-static long read_param(const char *name)
-{
-	char path[128], buf[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
-}
-
-static int set_producer(int fd, __u32 rate_hz)
-{
-	struct csq_producer p = { .rate_hz = rate_hz };
-
-	return ioctl(fd, CSQ_IOC_PRODUCER, &p);
-}
-
-/* Reads every kept message; returns how many, or -1 on an error. */
-static int drain(void)
-{
-	char buf[CSQ_MSG_MAX];
-	int fd, n = 0;
-
-	fd = open_csq(O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	while (read(fd, buf, sizeof(buf)) > 0)
-		n++;
-	if (errno != EAGAIN)
-		n = -1;
-	close(fd);
 	return n;
 }
 
