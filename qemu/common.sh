@@ -106,3 +106,24 @@ kdir_release() {
 	[ -f "$h" ] || die "$1 is not a configured kernel tree (no $h)"
 	sed -n 's/^#define UTS_RELEASE "\(.*\)"$/\1/p' "$h"
 }
+
+# The verdict of one "CSQ-TEST NAME rc=N pass=P fail=F ..." line that a
+# guest printed for a test program: prints "PASSED FAILED SKIPPED".  xfail
+# passes; xpass and error fail; a non-zero exit with no failing case
+# counts one failure.
+test_line_counts() {
+	local line=$1 rc p f
+	rc=$(test_line_field "$line" rc)
+	p=$(( $(test_line_field "$line" pass) + $(test_line_field "$line" xfail) ))
+	f=$(( $(test_line_field "$line" fail) + $(test_line_field "$line" xpass) +
+	      $(test_line_field "$line" error) ))
+	if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
+		step "exit status $rc: $line"
+		f=1
+	fi
+	echo "$p $f $(test_line_field "$line" skip)"
+}
+
+test_line_field() {
+	sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1" | grep . || echo 0
+}

@@ -27,13 +27,9 @@ kmemleak_clean() {
 		! grep -qE 'unreferenced object|suspected memory leak' <<<"$scan"
 }
 
-field() {
-	sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1" | grep . || echo 0
-}
-
 main() {
 	[ $# -ge 4 ] || die "usage: $0 GUEST RESULT WHAT NAME..."
-	local guest=$1 result=$2 what=$3 log name line rc p f passed=0 failed=0
+	local guest=$1 result=$2 what=$3 log name line p f passed=0 failed=0
 	shift 3
 	log=$CSQ_LOGS/$guest.log
 	mkdir -p "$CSQ_RESULTS"
@@ -53,13 +49,7 @@ main() {
 			failed=$((failed + 1))
 			continue
 		fi
-		rc=$(field "$line" rc)
-		p=$(( $(field "$line" pass) + $(field "$line" xfail) ))
-		f=$(( $(field "$line" fail) + $(field "$line" xpass) + $(field "$line" error) ))
-		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-			step "$name: exit status $rc in $guest"
-			f=1
-		fi
+		read -r p f _ < <(test_line_counts "$line")
 		passed=$((passed + p))
 		failed=$((failed + f))
 	done

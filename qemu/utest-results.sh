@@ -13,13 +13,9 @@
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-field() {
-	sed -n "s/.* $2=\([0-9]*\).*/\1/p" <<<"$1" | grep . || echo 0
-}
-
 main() {
 	[ $# -eq 2 ] || die "usage: $0 GUEST RESULT"
-	local guest=$1 result=$2 log bin name line rc p f skipped=0 passed=0 failed=0
+	local guest=$1 result=$2 log bin name line p f s skipped=0 passed=0 failed=0
 	log=$CSQ_LOGS/$guest.log
 	mkdir -p "$CSQ_RESULTS"
 	for bin in "$CSQ_BUILD"/userspace/*_test; do
@@ -31,14 +27,8 @@ main() {
 			failed=$((failed + 1))
 			continue
 		fi
-		rc=$(field "$line" rc)
-		p=$(( $(field "$line" pass) + $(field "$line" xfail) ))
-		f=$(( $(field "$line" fail) + $(field "$line" xpass) + $(field "$line" error) ))
-		skipped=$((skipped + $(field "$line" skip)))
-		if [ "$rc" != 0 ] && [ "$f" = 0 ]; then
-			step "$name: exit status $rc in $guest"
-			f=1
-		fi
+		read -r p f s < <(test_line_counts "$line")
+		skipped=$((skipped + s))
 		passed=$((passed + p))
 		failed=$((failed + f))
 	done
