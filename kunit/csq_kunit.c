@@ -297,6 +297,29 @@ static const struct csq_ops csq_prio_ops = {
 	.complete_canceled = csq_fake_complete_canceled,
 };
 
+/*
+ * Ready-made list and lock callbacks, which the library runs inline, with
+ * the driver's own @peek_next (newest first) and @complete_canceled: the
+ * library must still call those two.
+ */
+static struct csq_req *csq_lifo_peek_next(struct csq *csq,
+					  struct csq_req *req, void *peek_ctx)
+{
+	to_fake(csq)->nr_peek_next++;
+	req = req ? list_prev_entry(req, entry) :
+		    list_last_entry(&csq->list, struct csq_req, entry);
+	return list_entry_is_head(req, &csq->list, entry) ? NULL : req;
+}
+
+static const struct csq_ops csq_lifo_ops = {
+	.insert = csq_fifo_insert,
+	.remove = csq_fifo_remove,
+	.peek_next = csq_lifo_peek_next,
+	.acquire_lock = csq_spin_acquire_lock,
+	.release_lock = csq_spin_release_lock,
+	.complete_canceled = csq_fake_complete_canceled,
+};
+
 /* Callbacks of a mutex queue may sleep: these do, on every call. */
 static void csq_sleepy_insert(struct csq *csq, struct csq_req *req)
 {
@@ -1462,6 +1485,34 @@ static void csq_fifo_spin_ops_from_hardirq(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 2), 1);
 }
 
+/* Inlining the ready-made callbacks must not skip the driver's own. */
+static void csq_ready_made_ops_call_drivers_peek_next(struct kunit *test)
+{
+	struct csq_fake *fake = csq_fake_create(test, &csq_lifo_ops);
+	unsigned int i;
+
+	for (i = 0; i < 4; i++)
+		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
+	KUNIT_EXPECT_TRUE(test, csq_req_cancel(csq_fake_req(fake, 1)));
+	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_complete_canceled), 1);
+	KUNIT_EXPECT_EQ(test, fake->r[1].req.status, -ECANCELED);
+
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
+			    csq_fake_req(fake, 3));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_req(&fake->csq, &fake->r[0].ctx),
+			    csq_fake_req(fake, 0));
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
+			    csq_fake_req(fake, 2));
+	KUNIT_EXPECT_NULL(test, csq_remove_next_req(&fake->csq, NULL));
+	KUNIT_EXPECT_GE(test, fake->nr_peek_next, 3);
+	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 0);
+	for (i = 0; i < 4; i++) {
+		if (i != 1)
+			csq_req_complete(csq_fake_req(fake, i), 0, 0);
+		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
+	}
+}
+
 static void csq_fifo_mutex_ops_fifo_and_cancel(struct kunit *test)
 {
 	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_mutex_ops);
@@ -2424,6 +2475,7 @@ static struct kunit_case csq_test_cases[] = {
 	KUNIT_CASE(csq_owner_fifo_flush_sweeps_one_owner),
 	KUNIT_CASE(csq_owner_fifo_cancel_and_remove_unlink_from_owner),
 	KUNIT_CASE(csq_owner_fifo_flush_skips_cancel_in_progress),
+	KUNIT_CASE(csq_ready_made_ops_call_drivers_peek_next),
 	KUNIT_CASE(csq_prio_remove_next_highest_first),
 	KUNIT_CASE(csq_prio_peek_ctx_minimum_priority),
 	KUNIT_CASE(csq_prio_cancel_keeps_order),

@@ -80,47 +80,73 @@ __csq_owner_fifo_peek_next(struct csq *csq, struct csq_req *req,
 
 /*
  * An insert and a remove_next make five callback calls or more.  When a
- * queue uses the ready-made list callbacks, do their work inline: an
- * indirect call costs a retpoline on many machines (under emulation, a
- * lookup), and these calls would cost more than the list operations they
- * wrap.  Other callbacks are called as usual.  csq_lock() does the same
- * for the ready-made locks.
+ * queue uses the ready-made callbacks, do their work inline: an indirect
+ * call costs a retpoline on many machines (under emulation, a lookup), and
+ * these calls would cost more than the list operations they wrap.
+ *
+ * csq_init() records which ready-made set a queue uses, and the hot entry
+ * points switch on it once, into a copy of their body compiled for that
+ * set (@builtin below is then a constant).  Testing each callback pointer
+ * instead, at every call, costs as much as the calls under emulation.
+ * Other queues test the pointers, and call what they do not recognise.
  */
+enum csq_builtin {
+	CSQ_BUILTIN_NONE,
+	CSQ_BUILTIN_FIFO_SPIN,		/* csq_fifo_{insert,remove}, spin */
+	CSQ_BUILTIN_OWNER_SPIN,		/* csq_owner_fifo_*, spin */
+};
+
 static __always_inline void csq_call_insert(struct csq *csq,
-					    struct csq_req *req)
+					    struct csq_req *req,
+					    const enum csq_builtin builtin)
 {
 	void (*insert)(struct csq *csq, struct csq_req *req) = csq->ops->insert;
 
-	if (likely(insert == csq_owner_fifo_insert))
+	if (builtin == CSQ_BUILTIN_FIFO_SPIN)
+		__csq_fifo_insert(csq, req);
+	else if (builtin == CSQ_BUILTIN_OWNER_SPIN)
 		__csq_owner_fifo_insert(csq, req);
-	else if (likely(insert == csq_fifo_insert))
+	else if (insert == csq_owner_fifo_insert)
+		__csq_owner_fifo_insert(csq, req);
+	else if (insert == csq_fifo_insert)
 		__csq_fifo_insert(csq, req);
 	else
 		insert(csq, req);
 }
 
 static __always_inline void csq_call_remove(struct csq *csq,
-					    struct csq_req *req)
+					    struct csq_req *req,
+					    const enum csq_builtin builtin)
 {
 	void (*remove)(struct csq *csq, struct csq_req *req) = csq->ops->remove;
 
-	if (likely(remove == csq_owner_fifo_remove))
+	if (builtin == CSQ_BUILTIN_FIFO_SPIN)
+		__csq_fifo_remove(csq, req);
+	else if (builtin == CSQ_BUILTIN_OWNER_SPIN)
 		__csq_owner_fifo_remove(csq, req);
-	else if (likely(remove == csq_fifo_remove))
+	else if (remove == csq_owner_fifo_remove)
+		__csq_owner_fifo_remove(csq, req);
+	else if (remove == csq_fifo_remove)
 		__csq_fifo_remove(csq, req);
 	else
 		remove(csq, req);
 }
 
+/* @peek_next is not part of a set: drivers often filter with their own. */
 static __always_inline struct csq_req *
-csq_call_peek_next(struct csq *csq, struct csq_req *req, void *peek_ctx)
+csq_call_peek_next(struct csq *csq, struct csq_req *req, void *peek_ctx,
+		   const enum csq_builtin builtin)
 {
 	struct csq_req *(*peek_next)(struct csq *csq, struct csq_req *req,
 				     void *peek_ctx) = csq->ops->peek_next;
 
-	if (likely(peek_next == csq_owner_fifo_peek_next))
+	if (builtin == CSQ_BUILTIN_FIFO_SPIN) {
+		if (likely(peek_next == csq_fifo_peek_next))
+			return __csq_fifo_peek_next(csq, req, peek_ctx);
+	} else if (likely(peek_next == csq_owner_fifo_peek_next)) {
 		return __csq_owner_fifo_peek_next(csq, req, peek_ctx);
-	if (likely(peek_next == csq_fifo_peek_next))
+	}
+	if (peek_next == csq_fifo_peek_next)
 		return __csq_fifo_peek_next(csq, req, peek_ctx);
 	return peek_next(csq, req, peek_ctx);
 }
@@ -298,26 +324,44 @@ void csq_req_complete(struct csq_req *req, int status, size_t information)
 }
 EXPORT_SYMBOL_GPL(csq_req_complete);
 
-static void csq_lock(struct csq *csq, unsigned long *flags)
+static __always_inline void csq_lock(struct csq *csq, unsigned long *flags,
+				     const enum csq_builtin builtin)
 	__acquires(csq)
 {
-	INDIRECT_CALL_2(csq->ops->acquire_lock, csq_spin_acquire_lock,
-			csq_mutex_acquire_lock, csq, flags);
+	void (*acquire)(struct csq *csq, unsigned long *flags) =
+		csq->ops->acquire_lock;
+
+	if (builtin != CSQ_BUILTIN_NONE ||
+	    likely(acquire == csq_spin_acquire_lock)) {
+		spin_lock_irqsave(&csq->spin, *flags);
+	} else {
+		INDIRECT_CALL_1(acquire, csq_mutex_acquire_lock, csq, flags);
+		__acquire(&csq->spin);	/* for sparse: one lock either way */
+	}
 	__acquire(csq);
 #ifdef CONFIG_LOCKDEP
 	lock_map_acquire(&csq->dep_map);
 #endif
 }
 
-static void csq_unlock(struct csq *csq, unsigned long flags)
+static __always_inline void csq_unlock(struct csq *csq, unsigned long flags,
+				       const enum csq_builtin builtin)
 	__releases(csq)
 {
+	void (*release)(struct csq *csq, unsigned long flags) =
+		csq->ops->release_lock;
+
 #ifdef CONFIG_LOCKDEP
 	lock_map_release(&csq->dep_map);
 #endif
 	__release(csq);
-	INDIRECT_CALL_2(csq->ops->release_lock, csq_spin_release_lock,
-			csq_mutex_release_lock, csq, flags);
+	if (builtin != CSQ_BUILTIN_NONE ||
+	    likely(release == csq_spin_release_lock)) {
+		spin_unlock_irqrestore(&csq->spin, flags);
+	} else {
+		INDIRECT_CALL_1(release, csq_mutex_release_lock, csq, flags);
+		__release(&csq->spin);	/* for sparse, as in csq_lock() */
+	}
 }
 
 /*
@@ -325,11 +369,12 @@ static void csq_unlock(struct csq *csq, unsigned long flags)
  * (rules 2 and 3).
  */
 static __always_inline void __csq_unlink_locked(struct csq *csq,
-						struct csq_req *req)
+						struct csq_req *req,
+						const enum csq_builtin builtin)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
-	csq_call_remove(csq, req);
+	csq_call_remove(csq, req, builtin);
 	WRITE_ONCE(csq->nr_reqs, csq->nr_reqs - 1);
 	if (req->ctx) {
 		req->ctx->req = NULL;
@@ -350,10 +395,10 @@ static void csq_cancel_routine(struct csq_req *req, unsigned long irqflags)
 
 	spin_unlock_irqrestore(&csq_cancel_spinlock, irqflags);
 
-	csq_lock(csq, &flags);
-	__csq_unlink_locked(csq, req);
+	csq_lock(csq, &flags, CSQ_BUILTIN_NONE);
+	__csq_unlink_locked(csq, req, CSQ_BUILTIN_NONE);
 	trace_csq_cancel(csq, req);
-	csq_unlock(csq, flags);
+	csq_unlock(csq, flags, CSQ_BUILTIN_NONE);
 
 	csq_call_complete_canceled(csq, req);
 }
@@ -363,7 +408,9 @@ static void csq_cancel_routine(struct csq_req *req, unsigned long irqflags)
  * before the routine was there (rule 1).  Returns true if the request was
  * cancelled and the caller, still the owner, must complete it as such.
  */
-static bool __csq_arm_locked(struct csq *csq, struct csq_req *req)
+static __always_inline bool __csq_arm_locked(struct csq *csq,
+					     struct csq_req *req,
+					     const enum csq_builtin builtin)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
@@ -378,29 +425,30 @@ static bool __csq_arm_locked(struct csq *csq, struct csq_req *req)
 	 */
 	if (!xchg(&req->cancel_routine, NULL))
 		return false;
-	__csq_unlink_locked(csq, req);
+	__csq_unlink_locked(csq, req, builtin);
 	trace_csq_cancel(csq, req);
 	return true;
 }
 
 static __always_inline int __csq_insert(struct csq *csq, struct csq_req *req,
 					struct csq_req_ctx *ctx,
-					void *insert_ctx)
+					void *insert_ctx,
+					const enum csq_builtin builtin)
 {
 	unsigned long flags;
 	bool canceled;
 	int ret = 0;
 
-	csq_lock(csq, &flags);
-	if (csq->ops->insert_ex) {
+	csq_lock(csq, &flags, builtin);
+	if (builtin == CSQ_BUILTIN_NONE && csq->ops->insert_ex) {
 		ret = csq->ops->insert_ex(csq, req, insert_ctx);
 		if (ret) {
 			/* Refused: not linked, never armed, still the caller's. */
-			csq_unlock(csq, flags);
+			csq_unlock(csq, flags, builtin);
 			return ret;
 		}
 	} else {
-		csq_call_insert(csq, req);
+		csq_call_insert(csq, req, builtin);
 	}
 	WRITE_ONCE(csq->nr_reqs, csq->nr_reqs + 1);
 	req->csq = csq;
@@ -410,8 +458,8 @@ static __always_inline int __csq_insert(struct csq *csq, struct csq_req *req,
 		req->ctx = ctx;
 	}
 	trace_csq_insert(csq, req);
-	canceled = __csq_arm_locked(csq, req);
-	csq_unlock(csq, flags);
+	canceled = __csq_arm_locked(csq, req, builtin);
+	csq_unlock(csq, flags, builtin);
 
 	if (canceled) {
 		csq_call_complete_canceled(csq, req);
@@ -438,7 +486,14 @@ static __always_inline int __csq_insert(struct csq *csq, struct csq_req *req,
 int csq_insert_req(struct csq *csq, struct csq_req *req,
 		   struct csq_req_ctx *ctx)
 {
-	return __csq_insert(csq, req, ctx, NULL);
+	switch (csq->builtin) {
+	case CSQ_BUILTIN_FIFO_SPIN:
+		return __csq_insert(csq, req, ctx, NULL, CSQ_BUILTIN_FIFO_SPIN);
+	case CSQ_BUILTIN_OWNER_SPIN:
+		return __csq_insert(csq, req, ctx, NULL, CSQ_BUILTIN_OWNER_SPIN);
+	default:
+		return __csq_insert(csq, req, ctx, NULL, CSQ_BUILTIN_NONE);
+	}
 }
 EXPORT_SYMBOL_GPL(csq_insert_req);
 
@@ -458,7 +513,7 @@ EXPORT_SYMBOL_GPL(csq_insert_req);
 int csq_insert_req_ex(struct csq *csq, struct csq_req *req,
 		      struct csq_req_ctx *ctx, void *insert_ctx)
 {
-	return __csq_insert(csq, req, ctx, insert_ctx);
+	return __csq_insert(csq, req, ctx, insert_ctx, CSQ_BUILTIN_NONE);
 }
 EXPORT_SYMBOL_GPL(csq_insert_req_ex);
 
@@ -467,15 +522,31 @@ EXPORT_SYMBOL_GPL(csq_insert_req_ex);
  * away owns the request (rule 2).
  */
 static __always_inline bool __csq_claim_locked(struct csq *csq,
-					       struct csq_req *req)
+					       struct csq_req *req,
+					       const enum csq_builtin builtin)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
 	if (!xchg(&req->cancel_routine, NULL))
 		return false;
-	__csq_unlink_locked(csq, req);
+	__csq_unlink_locked(csq, req, builtin);
 	trace_csq_claim(csq, req);
 	return true;
+}
+
+static __always_inline struct csq_req *
+__csq_remove_req(struct csq *csq, struct csq_req_ctx *ctx,
+		 const enum csq_builtin builtin)
+{
+	struct csq_req *req;
+	unsigned long flags;
+
+	csq_lock(csq, &flags, builtin);
+	req = ctx->req;
+	if (req && !__csq_claim_locked(csq, req, builtin))
+		req = NULL;
+	csq_unlock(csq, flags, builtin);
+	return req;
 }
 
 /**
@@ -490,17 +561,31 @@ static __always_inline bool __csq_claim_locked(struct csq *csq,
  */
 struct csq_req *csq_remove_req(struct csq *csq, struct csq_req_ctx *ctx)
 {
+	switch (csq->builtin) {
+	case CSQ_BUILTIN_FIFO_SPIN:
+		return __csq_remove_req(csq, ctx, CSQ_BUILTIN_FIFO_SPIN);
+	case CSQ_BUILTIN_OWNER_SPIN:
+		return __csq_remove_req(csq, ctx, CSQ_BUILTIN_OWNER_SPIN);
+	default:
+		return __csq_remove_req(csq, ctx, CSQ_BUILTIN_NONE);
+	}
+}
+EXPORT_SYMBOL_GPL(csq_remove_req);
+
+static __always_inline struct csq_req *
+__csq_remove_next_req(struct csq *csq, void *peek_ctx,
+		      const enum csq_builtin builtin)
+{
 	struct csq_req *req;
 	unsigned long flags;
 
-	csq_lock(csq, &flags);
-	req = ctx->req;
-	if (req && !__csq_claim_locked(csq, req))
-		req = NULL;
-	csq_unlock(csq, flags);
+	csq_lock(csq, &flags, builtin);
+	req = csq_call_peek_next(csq, NULL, peek_ctx, builtin);
+	while (req && !__csq_claim_locked(csq, req, builtin))
+		req = csq_call_peek_next(csq, req, peek_ctx, builtin);
+	csq_unlock(csq, flags, builtin);
 	return req;
 }
-EXPORT_SYMBOL_GPL(csq_remove_req);
 
 /**
  * csq_remove_next_req - take the next request that matches a peek context
@@ -515,15 +600,16 @@ EXPORT_SYMBOL_GPL(csq_remove_req);
  */
 struct csq_req *csq_remove_next_req(struct csq *csq, void *peek_ctx)
 {
-	struct csq_req *req;
-	unsigned long flags;
-
-	csq_lock(csq, &flags);
-	req = csq_call_peek_next(csq, NULL, peek_ctx);
-	while (req && !__csq_claim_locked(csq, req))
-		req = csq_call_peek_next(csq, req, peek_ctx);
-	csq_unlock(csq, flags);
-	return req;
+	switch (csq->builtin) {
+	case CSQ_BUILTIN_FIFO_SPIN:
+		return __csq_remove_next_req(csq, peek_ctx,
+					     CSQ_BUILTIN_FIFO_SPIN);
+	case CSQ_BUILTIN_OWNER_SPIN:
+		return __csq_remove_next_req(csq, peek_ctx,
+					     CSQ_BUILTIN_OWNER_SPIN);
+	default:
+		return __csq_remove_next_req(csq, peek_ctx, CSQ_BUILTIN_NONE);
+	}
 }
 EXPORT_SYMBOL_GPL(csq_remove_next_req);
 
@@ -547,14 +633,15 @@ unsigned int csq_flush(struct csq *csq, void *peek_ctx)
 	unsigned long flags;
 	LIST_HEAD(claimed);
 
-	csq_lock(csq, &flags);
-	for (req = csq_call_peek_next(csq, NULL, peek_ctx); req; req = next) {
+	csq_lock(csq, &flags, CSQ_BUILTIN_NONE);
+	for (req = csq_call_peek_next(csq, NULL, peek_ctx, CSQ_BUILTIN_NONE);
+	     req; req = next) {
 		/* @req stops being a valid cursor once it is unlinked. */
-		next = csq_call_peek_next(csq, req, peek_ctx);
-		if (__csq_claim_locked(csq, req))
+		next = csq_call_peek_next(csq, req, peek_ctx, CSQ_BUILTIN_NONE);
+		if (__csq_claim_locked(csq, req, CSQ_BUILTIN_NONE))
 			list_add_tail(&req->entry, &claimed);
 	}
-	csq_unlock(csq, flags);
+	csq_unlock(csq, flags, CSQ_BUILTIN_NONE);
 
 	list_for_each_entry_safe(req, tmp, &claimed, entry) {
 		list_del_init(&req->entry);
@@ -564,6 +651,19 @@ unsigned int csq_flush(struct csq *csq, void *peek_ctx)
 	return count;
 }
 EXPORT_SYMBOL_GPL(csq_flush);
+
+static enum csq_builtin csq_find_builtin(const struct csq_ops *ops)
+{
+	if (ops->insert_ex || ops->acquire_lock != csq_spin_acquire_lock ||
+	    ops->release_lock != csq_spin_release_lock)
+		return CSQ_BUILTIN_NONE;
+	if (ops->insert == csq_fifo_insert && ops->remove == csq_fifo_remove)
+		return CSQ_BUILTIN_FIFO_SPIN;
+	if (ops->insert == csq_owner_fifo_insert &&
+	    ops->remove == csq_owner_fifo_remove)
+		return CSQ_BUILTIN_OWNER_SPIN;
+	return CSQ_BUILTIN_NONE;
+}
 
 /**
  * __csq_init - the body of csq_init() and csq_init_ex()
@@ -592,6 +692,7 @@ int __csq_init(struct csq *csq, const struct csq_ops *ops, bool ex,
 	spin_lock_init(&csq->spin);
 	mutex_init(&csq->mutex);
 	csq->nr_reqs = 0;
+	csq->builtin = csq_find_builtin(ops);
 #ifdef CONFIG_LOCKDEP
 	lockdep_init_map(&csq->dep_map, name, key, 0);
 #endif

@@ -252,6 +252,8 @@ struct csq_ops {
  * @spin: the lock of csq_spin_acquire_lock(); protects @list when used.
  * @mutex: the lock of csq_mutex_acquire_lock(); protects @list when used.
  * @nr_reqs: requests linked; written under the queue lock.
+ * @builtin: which ready-made callbacks @ops uses, found by csq_init(); the
+ *	library does their work inline (private to csq.c).
  * @dep_map: lets lockdep check that the library's helpers run under the
  *	queue lock, whatever lock the driver chose.
  *
@@ -263,6 +265,7 @@ struct csq {
 	spinlock_t spin;	/* protects list, nr_reqs with csq_spin_* ops */
 	struct mutex mutex;	/* the same with csq_mutex_* ops */
 	unsigned int nr_reqs;
+	unsigned int builtin;
 #ifdef CONFIG_LOCKDEP
 	struct lockdep_map dep_map;
 #endif
