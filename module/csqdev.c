@@ -24,6 +24,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -39,13 +40,13 @@
 #define CSQDEV_TICK_LEN		32
 
 /*
- * A message lives in pages of its own, its header first: one page, or two
- * for the longest messages.  The device keeps a few free ones of each
- * order for the next messages.
+ * Messages are carved out of per-CPU page fragments, as network buffers
+ * are: consecutive messages share pages, a write() takes no lock to get
+ * its buffer, and a page goes back to the page allocator once the last
+ * message in it has been read.  Each message starts on a cache line of its
+ * own, so that a writer filling one does not disturb a reader of the last.
  */
-#define CSQDEV_BUF_MAX_ORDER	1
-#define CSQDEV_NR_BUF_ORDERS	(CSQDEV_BUF_MAX_ORDER + 1)
-#define CSQDEV_BUF_CACHE	16
+#define CSQDEV_MSG_ALIGN	SMP_CACHE_BYTES
 
 /**
  * struct csqdev - the device; all its opens share one message stream
@@ -60,10 +61,8 @@
  * @write_wq: writers and pollers waiting for room in @msgs.
  * @completed: reads that returned a message.
  * @canceled: reads cancelled, whatever the cause.
- * @buf_lock: protects @free_bufs and @nr_free_bufs; taken alone, and only
- *	in process context.
- * @free_bufs: message buffers no message uses, a stack per page order.
- * @nr_free_bufs: the depth of each stack of @free_bufs.
+ * @frags: each CPU's page fragment cache, that writers on it carve messages
+ *	from; used with preemption off, and never in interrupt context.
  * @producer_lock: serialises changes of the producer's rate.
  * @producer: the timer of the simulated hardware producer.
  * @producer_period: its period; written only while @producer is stopped.
@@ -81,9 +80,7 @@ struct csqdev {
 	wait_queue_head_t write_wq;
 	atomic64_t completed;
 	atomic64_t canceled;
-	spinlock_t buf_lock; /* protects free_bufs, nr_free_bufs */
-	struct csqdev_msg *free_bufs[CSQDEV_NR_BUF_ORDERS][CSQDEV_BUF_CACHE];
-	unsigned int nr_free_bufs[CSQDEV_NR_BUF_ORDERS];
+	struct page_frag_cache __percpu *frags;
 	struct mutex producer_lock; /* protects producer_hz, producer_period */
 	struct hrtimer producer;
 	ktime_t producer_period;
@@ -104,21 +101,22 @@ struct csqdev_file {
 };
 
 /**
- * struct csqdev_msg - one message, at the start of its own pages
+ * struct csqdev_msg - one message, its header followed by its bytes
  * @node: link in &csqdev.msgs while kept.
  * @len: length of @data, 1 to %CSQ_MSG_MAX.
- * @order: the message's pages are a compound page of this order.
+ * @frag: whether it lives in a page fragment, or else in pages of its own.
+ * @order: for pages of its own, their compound order.
  * @data: the bytes written.
  *
- * Whole pages rather than a kmalloc() buffer: the copies from and to user
+ * Page memory rather than a kmalloc() buffer: the copies from and to user
  * space are copy_page_{from,to}_iter(), as a pipe's, which the bounds of
  * the page make safe, where copying to or from a slab object costs a
- * hardened-usercopy lookup of the object on every call.  A kept message
- * holds at least a page, so the backlog is counted in messages.
+ * hardened-usercopy lookup of the object on every call.
  */
 struct csqdev_msg {
 	struct list_head node;
 	size_t len;
+	bool frag;
 	unsigned int order;
 	char data[];
 };
@@ -183,15 +181,10 @@ static const struct csq_ops csqdev_csq_ops = {
 	.complete_canceled = csqdev_csq_complete_canceled,
 };
 
-static unsigned int csqdev_msg_order(size_t len)
+/* A message of @len bytes in pages of its own; safe in any context. */
+static struct csqdev_msg *csqdev_msg_alloc_pages(size_t len, gfp_t gfp)
 {
-	return get_order(offsetof(struct csqdev_msg, data) + len);
-}
-
-/* A new buffer for a message of @len bytes; safe in any context. */
-static struct csqdev_msg *csqdev_msg_alloc(size_t len, gfp_t gfp)
-{
-	unsigned int order = csqdev_msg_order(len);
+	unsigned int order = get_order(offsetof(struct csqdev_msg, data) + len);
 	struct csqdev_msg *msg;
 	struct page *page;
 
@@ -200,66 +193,75 @@ static struct csqdev_msg *csqdev_msg_alloc(size_t len, gfp_t gfp)
 		return NULL;
 	msg = page_address(page);
 	msg->len = len;
+	msg->frag = false;
 	msg->order = order;
 	return msg;
 }
 
-static void csqdev_msg_free(struct csqdev_msg *msg)
-{
-	if (msg)
-		free_pages((unsigned long)msg, msg->order);
-}
-
 /*
- * A buffer for a message of @len bytes, in process context.  Allocating
- * one for each message cost more than the rest of a write(): the page
- * allocator zeroes it (init_on_alloc is on in distribution kernels), and
- * the reader freed it on another CPU.  Free buffers are kept instead, a
- * few of each order, so that a stream of messages recycles the same
- * buffers and allocates nothing.
+ * A message of @len bytes, in process context.  Allocating pages for each
+ * message cost more than the rest of a write(): the page allocator zeroes
+ * them (init_on_alloc is on in distribution kernels), and the reader freed
+ * them on another CPU.  A fragment costs a bump of an offset, and refilling
+ * the cache, a page for many messages.  Refilling with preemption off
+ * cannot sleep; if it fails, so be it: the message gets pages of its own.
  */
 static struct csqdev_msg *csqdev_msg_get(struct csqdev *dev, size_t len)
 {
-	unsigned int order = csqdev_msg_order(len);
+	unsigned int size = ALIGN(offsetof(struct csqdev_msg, data) + len,
+				  CSQDEV_MSG_ALIGN);
 	struct csqdev_msg *msg = NULL;
 
-	spin_lock(&dev->buf_lock);
-	if (dev->nr_free_bufs[order])
-		msg = dev->free_bufs[order][--dev->nr_free_bufs[order]];
-	spin_unlock(&dev->buf_lock);
+	if (size <= PAGE_SIZE) {
+		msg = page_frag_alloc(get_cpu_ptr(dev->frags), size,
+				      GFP_NOWAIT | __GFP_NOWARN);
+		put_cpu_ptr(dev->frags);
+	}
 	if (!msg)
-		return csqdev_msg_alloc(len, GFP_KERNEL);
+		return csqdev_msg_alloc_pages(len, GFP_KERNEL);
 	msg->len = len;
+	msg->frag = true;
 	return msg;
 }
 
-/* Done with @msg, in process context: keep its buffer, or free it. */
-static void csqdev_msg_put(struct csqdev *dev, struct csqdev_msg *msg)
+/* Done with @msg: free its memory; safe in any context. */
+static void csqdev_msg_put(struct csqdev_msg *msg)
 {
-	unsigned int order = msg->order;
+	if (msg->frag)
+		page_frag_free(msg);
+	else
+		free_pages((unsigned long)msg, msg->order);
+}
 
-	spin_lock(&dev->buf_lock);
-	if (dev->nr_free_bufs[order] < CSQDEV_BUF_CACHE) {
-		dev->free_bufs[order][dev->nr_free_bufs[order]++] = msg;
-		msg = NULL;
+/* Give back what the fragment caches hold, once no write can use them. */
+static void csqdev_frags_drain(struct csqdev *dev)
+{
+	struct page_frag_cache *nc;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		nc = per_cpu_ptr(dev->frags, cpu);
+		/* What page_frag_cache_drain() does, which 6.1 lacks. */
+		if (nc->va)
+			__page_frag_cache_drain(virt_to_head_page(nc->va),
+						nc->pagecnt_bias);
 	}
-	spin_unlock(&dev->buf_lock);
-	csqdev_msg_free(msg);
+	free_percpu(dev->frags);
 }
 
 /* Copy the @len bytes of @msg to @to, or into @msg from @from. */
 static bool csqdev_msg_to_iter(struct csqdev_msg *msg, struct iov_iter *to)
 {
-	return copy_page_to_iter(virt_to_page(msg),
-				 offsetof(struct csqdev_msg, data), msg->len,
+	return copy_page_to_iter(virt_to_page(msg->data),
+				 offset_in_page(msg->data), msg->len,
 				 to) == msg->len;
 }
 
 static bool csqdev_msg_from_iter(struct csqdev_msg *msg,
 				 struct iov_iter *from)
 {
-	return copy_page_from_iter(virt_to_page(msg),
-				   offsetof(struct csqdev_msg, data), msg->len,
+	return copy_page_from_iter(virt_to_page(msg->data),
+				   offset_in_page(msg->data), msg->len,
 				   from) == msg->len;
 }
 
@@ -437,7 +439,7 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		csqdev_post(dev, msg, true);
 		return ret;
 	}
-	csqdev_msg_put(dev, msg);
+	csqdev_msg_put(msg);
 	atomic64_inc(&dev->completed);
 	return ret;
 }
@@ -478,7 +480,7 @@ static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
 	return count;
 
 put_msg:
-	csqdev_msg_put(dev, msg);
+	csqdev_msg_put(msg);
 	return ret;
 }
 
@@ -536,12 +538,12 @@ static enum hrtimer_restart csqdev_producer_tick(struct hrtimer *timer)
 	struct csqdev_msg *msg;
 
 	/* Hard-irq context: no sleeping allocation; a full backlog drops. */
-	msg = csqdev_msg_alloc(CSQDEV_TICK_LEN, GFP_ATOMIC);
+	msg = csqdev_msg_alloc_pages(CSQDEV_TICK_LEN, GFP_ATOMIC);
 	if (msg) {
 		msg->len = scnprintf(msg->data, CSQDEV_TICK_LEN, "tick %llu",
 				     ++dev->producer_ticks);
 		if (csqdev_post(dev, msg, false))
-			csqdev_msg_free(msg);
+			csqdev_msg_put(msg);
 	}
 	hrtimer_forward_now(timer, dev->producer_period);
 	return HRTIMER_RESTART;
@@ -635,12 +637,14 @@ static int __init csqdev_init(void)
 	if (dev->producer_hz > CSQ_PRODUCER_MAX_HZ)
 		return -EINVAL;
 
+	dev->frags = alloc_percpu(struct page_frag_cache);
+	if (!dev->frags)
+		return -ENOMEM;
 	ret = csq_init(&dev->csq, &csqdev_csq_ops);
 	if (ret)
-		return ret;
+		goto free_frags;
 	spin_lock_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->msgs);
-	spin_lock_init(&dev->buf_lock);
 	init_waitqueue_head(&dev->read_wq);
 	init_waitqueue_head(&dev->write_wq);
 	mutex_init(&dev->producer_lock);
@@ -656,6 +660,8 @@ static int __init csqdev_init(void)
 destroy_csq:
 	mutex_destroy(&dev->producer_lock);
 	csq_destroy(&dev->csq);
+free_frags:
+	free_percpu(dev->frags);
 	return ret;
 }
 module_init(csqdev_init);
@@ -664,17 +670,14 @@ static void __exit csqdev_exit(void)
 {
 	struct csqdev *dev = &csqdev;
 	struct csqdev_msg *msg, *tmp;
-	unsigned int i;
 
 	misc_deregister(&dev->misc);
 	hrtimer_cancel(&dev->producer);
 	/* No file is open (.owner), so no read can be parked. */
 	WARN_ON(csq_flush(&dev->csq, NULL));
 	list_for_each_entry_safe(msg, tmp, &dev->msgs, node)
-		csqdev_msg_free(msg);
-	for (i = 0; i < CSQDEV_NR_BUF_ORDERS; i++)
-		while (dev->nr_free_bufs[i])
-			csqdev_msg_free(dev->free_bufs[i][--dev->nr_free_bufs[i]]);
+		csqdev_msg_put(msg);
+	csqdev_frags_drain(dev);
 	mutex_destroy(&dev->producer_lock);
 	csq_destroy(&dev->csq);
 }

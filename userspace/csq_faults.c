@@ -58,6 +58,7 @@
 #define BURSTS			10
 #define BURST			48
 #define SOME_PERCENT		50
+#define FRAG_MSG_LEN		1500
 #define TICK_FAILURES		20
 #define PRODUCER_HZ		1000
 #define STRESS_PERCENT		10
@@ -449,18 +450,21 @@ TEST_F_TIMEOUT(faults, every_call_that_needs_memory_fails_enomem_and_changes_not
 }
 
 /*
- * Half the allocations fail.  In bursts that outgrow whatever buffers the
- * device keeps, the writer sends each number until it is accepted; every
- * number comes back once, in order, and no write failed without an
- * injected failure.
+ * Half the allocations fail.  In bursts of messages long enough that the
+ * device keeps allocating (every other one too long for a page fragment,
+ * the rest using up fragments a page at a time), the writer sends each
+ * number until it is accepted; every number comes back once, in order,
+ * and no write failed without an injected failure.
  */
 TEST_F_TIMEOUT(faults, some_failed_writes_lose_and_duplicate_nothing,
 	       SLOW_CASE_S)
 {
-	char *buf = resident_buffer(), msg[32];
+	char *buf = resident_buffer(), msg[CSQ_MSG_MAX];
 	long enomem = 0, injections, i, burst;
 	ssize_t n;
 	int fd;
+
+	memset(msg, ' ', sizeof(msg));
 
 	fd = open_csq(O_NONBLOCK);
 	ASSERT_LE(0, fd);
@@ -468,6 +472,8 @@ TEST_F_TIMEOUT(faults, some_failed_writes_lose_and_duplicate_nothing,
 	for (burst = 0; burst < BURSTS; burst++) {
 		for (i = 0; i < BURST; ) {
 			n = snprintf(msg, sizeof(msg), "%ld", i);
+			msg[n] = ' ';
+			n = i % 2 ? CSQ_MSG_MAX : FRAG_MSG_LEN;
 			if (write(fd, msg, n) == n) {
 				i++;
 				continue;
