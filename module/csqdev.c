@@ -27,6 +27,8 @@
 #include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
+#include <linux/sched/clock.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/uaccess.h>
@@ -38,6 +40,7 @@
 
 #define CSQDEV_BACKLOG_DEFAULT	64
 #define CSQDEV_TICK_LEN		32
+#define CSQDEV_SPIN_US_DEFAULT	20
 
 /*
  * Messages are carved out of per-CPU page fragments, as network buffers
@@ -61,6 +64,7 @@
  * @write_wq: writers and pollers waiting for room in @msgs.
  * @completed: reads that returned a message.
  * @canceled: reads cancelled, whatever the cause.
+ * @writing: write() calls between taking a buffer and posting the message.
  * @frags: each CPU's page fragment cache, that writers on it carve messages
  *	from; used with preemption off, and never in interrupt context.
  * @producer_lock: serialises changes of the producer's rate.
@@ -69,6 +73,8 @@
  * @producer_ticks: messages it generated; used only by its callback.
  * @producer_hz: its rate, 0 when off (module parameter producer_hz).
  * @backlog: the most messages @msgs keeps (module parameter backlog).
+ * @spin_us: how long a read may wait on the CPU for a write under way
+ *	before it blocks (module parameter spin_us).
  */
 struct csqdev {
 	struct miscdevice misc;
@@ -80,6 +86,7 @@ struct csqdev {
 	wait_queue_head_t write_wq;
 	atomic64_t completed;
 	atomic64_t canceled;
+	atomic_t writing;
 	struct page_frag_cache __percpu *frags;
 	struct mutex producer_lock; /* protects producer_hz, producer_period */
 	struct hrtimer producer;
@@ -87,6 +94,7 @@ struct csqdev {
 	u64 producer_ticks;
 	unsigned int producer_hz;
 	unsigned int backlog;
+	unsigned int spin_us;
 };
 
 /**
@@ -273,11 +281,13 @@ static bool csqdev_writable(struct csqdev *dev)
 
 /*
  * Wake whoever sleeps on @wq, after the caller changed what they wait for.
- * Most of the time nobody does, and the check spares a locked wake-up per
- * message.  Its full barrier pairs with the one between queueing and
- * checking on the sleeper's side (set_current_state() in
- * wait_event_interruptible(), smp_mb() in csqdev_fops_poll()): either we
- * see the sleeper or it sees the change.
+ * Callers call it only when the change can matter, as a pipe does: a
+ * poller waits for a message only when none is kept, a writer for room
+ * only when the backlog is full.  Even then nobody sleeps most of the
+ * time, and the check spares a locked wake-up.  Its full barrier pairs
+ * with the one between queueing and checking on the sleeper's side
+ * (set_current_state() in wait_event_interruptible(), smp_mb() in
+ * csqdev_fops_poll()): either we see the sleeper or it sees the change.
  */
 static void csqdev_wake(wait_queue_head_t *wq)
 {
@@ -297,6 +307,7 @@ static int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg,
 	struct csqdev_read *rd = NULL;
 	struct csq_req *req;
 	unsigned long flags;
+	bool was_empty;
 
 	spin_lock_irqsave(&dev->lock, flags);
 	/*
@@ -315,6 +326,7 @@ static int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg,
 		spin_unlock_irqrestore(&dev->lock, flags);
 		return -ENOSPC;
 	}
+	was_empty = !dev->nr_msgs;
 	if (!rd)
 		WRITE_ONCE(dev->nr_msgs, dev->nr_msgs + 1);
 	spin_unlock_irqrestore(&dev->lock, flags);
@@ -322,7 +334,7 @@ static int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg,
 	if (rd) {
 		rd->msg = msg;
 		csq_req_complete(&rd->req, 0, msg->len);
-	} else {
+	} else if (was_empty) {
 		csqdev_wake(&dev->read_wq);
 	}
 	return 0;
@@ -349,6 +361,34 @@ static struct csqdev_msg *csqdev_wait_msg(struct csqdev *dev,
 }
 
 /*
+ * Wait on the CPU, for a short while, for a write under way to keep its
+ * message: true if one is kept by then.
+ *
+ * Blocked reads are served in the order they blocked, so once a read is
+ * parked every new message is handed to a parked read and costs a
+ * wake-up.  When readers keep up with a writer, each of them finds the
+ * stream empty, parks and is woken for one message; with several readers
+ * that convoy feeds itself, and the wake-ups cost more than the messages.
+ * A read that waits here has not blocked: it takes no place among the
+ * parked reads and can only take a message that none of them was given.
+ * It waits only while a write() is under way, as a mutex waiter spins only
+ * while the owner runs, and yields the CPU to whoever needs it.
+ */
+static bool csqdev_spin_for_msg(struct csqdev *dev)
+{
+	u64 end = local_clock() + READ_ONCE(dev->spin_us) * NSEC_PER_USEC;
+
+	while (!READ_ONCE(dev->nr_msgs)) {
+		if (!atomic_read(&dev->writing) || signal_pending(current) ||
+		    local_clock() > end)
+			return false;
+		cond_resched();
+		cpu_relax();
+	}
+	return true;
+}
+
+/*
  * Take the first message of the stream if it fits in @count bytes, else
  * park a read on the stack and wait for one.
  */
@@ -359,8 +399,11 @@ static struct csqdev_msg *csqdev_take_msg(struct csqdev_file *cf,
 	struct csqdev_msg *msg;
 	struct csqdev_read rd;
 	unsigned long flags;
+	bool spun = false;
+	bool was_full;
 	int ret;
 
+again:
 	spin_lock_irqsave(&dev->lock, flags);
 	msg = list_first_entry_or_null(&dev->msgs, struct csqdev_msg, node);
 	if (msg) {
@@ -369,14 +412,22 @@ static struct csqdev_msg *csqdev_take_msg(struct csqdev_file *cf,
 			return ERR_PTR(-EMSGSIZE);
 		}
 		list_del(&msg->node);
+		was_full = dev->nr_msgs == dev->backlog;
 		WRITE_ONCE(dev->nr_msgs, dev->nr_msgs - 1);
 		spin_unlock_irqrestore(&dev->lock, flags);
-		csqdev_wake(&dev->write_wq);
+		if (was_full)
+			csqdev_wake(&dev->write_wq);
 		return msg;
 	}
 	if (file->f_flags & O_NONBLOCK) {
 		spin_unlock_irqrestore(&dev->lock, flags);
 		return ERR_PTR(-EAGAIN);
+	}
+	if (!spun && atomic_read(&dev->writing)) {
+		spin_unlock_irqrestore(&dev->lock, flags);
+		spun = true;
+		csqdev_spin_for_msg(dev);
+		goto again;
 	}
 	csq_req_init(&rd.req);
 	rd.req.owner = &cf->reads;
@@ -452,16 +503,19 @@ static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
 	size_t count = iov_iter_count(from);
 	struct csqdev *dev = cf->dev;
 	struct csqdev_msg *msg;
-	int ret;
+	ssize_t ret;
 
 	if (!count)
 		return 0;
 	if (count > CSQ_MSG_MAX)
 		return -EMSGSIZE;
 
+	atomic_inc(&dev->writing);
 	msg = csqdev_msg_get(dev, count);
-	if (!msg)
-		return -ENOMEM;
+	if (!msg) {
+		ret = -ENOMEM;
+		goto done;
+	}
 	if (!csqdev_msg_from_iter(msg, from)) {
 		ret = -EFAULT;
 		goto put_msg;
@@ -477,10 +531,13 @@ static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
 		if (ret)
 			goto put_msg;
 	}
-	return count;
+	ret = count;
+	goto done;
 
 put_msg:
 	csqdev_msg_put(msg);
+done:
+	atomic_dec(&dev->writing);
 	return ret;
 }
 
@@ -619,12 +676,16 @@ static struct csqdev csqdev = {
 		.mode	= 0600,
 	},
 	.backlog = CSQDEV_BACKLOG_DEFAULT,
+	.spin_us = CSQDEV_SPIN_US_DEFAULT,
 };
 
 module_param_named(mode, csqdev.misc.mode, ushort, 0444);
 MODULE_PARM_DESC(mode, "Mode of the /dev/csq node (default 0600)");
 module_param_named(backlog, csqdev.backlog, uint, 0444);
 MODULE_PARM_DESC(backlog, "Messages kept while no read waits (default 64)");
+module_param_named(spin_us, csqdev.spin_us, uint, 0644);
+MODULE_PARM_DESC(spin_us,
+		 "Microseconds a read may wait on the CPU for a write under way before blocking, 0 for never (default 20)");
 module_param_named(producer_hz, csqdev.producer_hz, uint, 0444);
 MODULE_PARM_DESC(producer_hz,
 		 "Rate of the timer-interrupt message producer, 0 for off (default 0)");
