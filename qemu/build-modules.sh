@@ -30,7 +30,7 @@ kernel_has() {
 config_args() {
 	local kdir=$1
 	[ -f "$CSQ_TOP/module/csq.c" ] && printf '%s\n' CONFIG_CSQ=m
-	[ -f "$CSQ_TOP/module/csqdev.c" ] && printf '%s\n' CONFIG_CSQDEV=m
+	[ -f "$CSQ_TOP/module/csqdev_main.c" ] && printf '%s\n' CONFIG_CSQDEV=m
 	[ -f "$CSQ_TOP/kunit/csq_kunit.c" ] && kernel_has "$kdir" CONFIG_KUNIT &&
 		printf '%s\n' CONFIG_CSQ_KUNIT_TEST=m
 	[ -f "$CSQ_TOP/bench/csq_bench.c" ] && printf '%s\n' CONFIG_CSQ_BENCH=m

@@ -15,16 +15,14 @@
 #include <linux/atomic.h>
 #include <linux/errno.h>
 #include <linux/fs.h>
-#include <linux/gfp.h>
 #include <linux/hrtimer.h>
+#include <linux/jiffies.h>
 #include <linux/ktime.h>
 #include <linux/list.h>
 #include <linux/miscdevice.h>
-#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
-#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -37,19 +35,11 @@
 #include <uapi/linux/csq.h>
 
 #include "csq.h"
+#include "csqdev_msg.h"
 
 #define CSQDEV_BACKLOG_DEFAULT	64
 #define CSQDEV_TICK_LEN		32
 #define CSQDEV_SPIN_US_DEFAULT	20
-
-/*
- * Messages are carved out of per-CPU page fragments, as network buffers
- * are: consecutive messages share pages, a write() takes no lock to get
- * its buffer, and a page goes back to the page allocator once the last
- * message in it has been read.  Each message starts on a cache line of its
- * own, so that a writer filling one does not disturb a reader of the last.
- */
-#define CSQDEV_MSG_ALIGN	SMP_CACHE_BYTES
 
 /**
  * struct csqdev - the device; all its opens share one message stream
@@ -64,17 +54,16 @@
  * @write_wq: writers and pollers waiting for room in @msgs.
  * @completed: reads that returned a message.
  * @canceled: reads cancelled, whatever the cause.
- * @writing: write() calls between taking a buffer and posting the message.
- * @frags: each CPU's page fragment cache, that writers on it carve messages
- *	from; used with preemption off, and never in interrupt context.
+ * @written: the jiffies when write() last posted a message.
+ * @pool: the memory of the messages.
  * @producer_lock: serialises changes of the producer's rate.
  * @producer: the timer of the simulated hardware producer.
  * @producer_period: its period; written only while @producer is stopped.
  * @producer_ticks: messages it generated; used only by its callback.
  * @producer_hz: its rate, 0 when off (module parameter producer_hz).
  * @backlog: the most messages @msgs keeps (module parameter backlog).
- * @spin_us: how long a read may wait on the CPU for a write under way
- *	before it blocks (module parameter spin_us).
+ * @spin_us: how long a read may wait on the CPU for a message while
+ *	messages are being written, before it blocks (module parameter spin_us).
  */
 struct csqdev {
 	struct miscdevice misc;
@@ -86,8 +75,8 @@ struct csqdev {
 	wait_queue_head_t write_wq;
 	atomic64_t completed;
 	atomic64_t canceled;
-	atomic_t writing;
-	struct page_frag_cache __percpu *frags;
+	unsigned long written;
+	struct csqdev_msg_pool pool;
 	struct mutex producer_lock; /* protects producer_hz, producer_period */
 	struct hrtimer producer;
 	ktime_t producer_period;
@@ -106,27 +95,6 @@ struct csqdev {
 struct csqdev_file {
 	struct csqdev *dev;
 	struct csq_owner reads;
-};
-
-/**
- * struct csqdev_msg - one message, its header followed by its bytes
- * @node: link in &csqdev.msgs while kept.
- * @len: length of @data, 1 to %CSQ_MSG_MAX.
- * @frag: whether it lives in a page fragment, or else in pages of its own.
- * @order: for pages of its own, their compound order.
- * @data: the bytes written.
- *
- * Page memory rather than a kmalloc() buffer: the copies from and to user
- * space are copy_page_{from,to}_iter(), as a pipe's, which the bounds of
- * the page make safe, where copying to or from a slab object costs a
- * hardened-usercopy lookup of the object on every call.
- */
-struct csqdev_msg {
-	struct list_head node;
-	size_t len;
-	bool frag;
-	unsigned int order;
-	char data[];
 };
 
 /**
@@ -188,90 +156,6 @@ static const struct csq_ops csqdev_csq_ops = {
 	.release_lock = csq_spin_release_lock,
 	.complete_canceled = csqdev_csq_complete_canceled,
 };
-
-/* A message of @len bytes in pages of its own; safe in any context. */
-static struct csqdev_msg *csqdev_msg_alloc_pages(size_t len, gfp_t gfp)
-{
-	unsigned int order = get_order(offsetof(struct csqdev_msg, data) + len);
-	struct csqdev_msg *msg;
-	struct page *page;
-
-	page = alloc_pages(gfp | __GFP_COMP, order);
-	if (!page)
-		return NULL;
-	msg = page_address(page);
-	msg->len = len;
-	msg->frag = false;
-	msg->order = order;
-	return msg;
-}
-
-/*
- * A message of @len bytes, in process context.  Allocating pages for each
- * message cost more than the rest of a write(): the page allocator zeroes
- * them (init_on_alloc is on in distribution kernels), and the reader freed
- * them on another CPU.  A fragment costs a bump of an offset, and refilling
- * the cache, a page for many messages.  Refilling with preemption off
- * cannot sleep; if it fails, so be it: the message gets pages of its own.
- */
-static struct csqdev_msg *csqdev_msg_get(struct csqdev *dev, size_t len)
-{
-	unsigned int size = ALIGN(offsetof(struct csqdev_msg, data) + len,
-				  CSQDEV_MSG_ALIGN);
-	struct csqdev_msg *msg = NULL;
-
-	if (size <= PAGE_SIZE) {
-		msg = page_frag_alloc(get_cpu_ptr(dev->frags), size,
-				      GFP_NOWAIT | __GFP_NOWARN);
-		put_cpu_ptr(dev->frags);
-	}
-	if (!msg)
-		return csqdev_msg_alloc_pages(len, GFP_KERNEL);
-	msg->len = len;
-	msg->frag = true;
-	return msg;
-}
-
-/* Done with @msg: free its memory; safe in any context. */
-static void csqdev_msg_put(struct csqdev_msg *msg)
-{
-	if (msg->frag)
-		page_frag_free(msg);
-	else
-		free_pages((unsigned long)msg, msg->order);
-}
-
-/* Give back what the fragment caches hold, once no write can use them. */
-static void csqdev_frags_drain(struct csqdev *dev)
-{
-	struct page_frag_cache *nc;
-	int cpu;
-
-	for_each_possible_cpu(cpu) {
-		nc = per_cpu_ptr(dev->frags, cpu);
-		/* What page_frag_cache_drain() does, which 6.1 lacks. */
-		if (nc->va)
-			__page_frag_cache_drain(virt_to_head_page(nc->va),
-						nc->pagecnt_bias);
-	}
-	free_percpu(dev->frags);
-}
-
-/* Copy the @len bytes of @msg to @to, or into @msg from @from. */
-static bool csqdev_msg_to_iter(struct csqdev_msg *msg, struct iov_iter *to)
-{
-	return copy_page_to_iter(virt_to_page(msg->data),
-				 offset_in_page(msg->data), msg->len,
-				 to) == msg->len;
-}
-
-static bool csqdev_msg_from_iter(struct csqdev_msg *msg,
-				 struct iov_iter *from)
-{
-	return copy_page_from_iter(virt_to_page(msg->data),
-				   offset_in_page(msg->data), msg->len,
-				   from) == msg->len;
-}
 
 static bool csqdev_writable(struct csqdev *dev)
 {
@@ -361,8 +245,17 @@ static struct csqdev_msg *csqdev_wait_msg(struct csqdev *dev,
 }
 
 /*
- * Wait on the CPU, for a short while, for a write under way to keep its
- * message: true if one is kept by then.
+ * Whether messages are being written now: one was, in this tick or the
+ * last.  Cheap to keep up, and good enough to decide whether to wait.
+ */
+static bool csqdev_streaming(struct csqdev *dev)
+{
+	return time_before_eq(jiffies, READ_ONCE(dev->written) + 1);
+}
+
+/*
+ * Wait on the CPU, for a short while, for a writer to keep a message: true
+ * if one is kept by then.
  *
  * Blocked reads are served in the order they blocked, so once a read is
  * parked every new message is handed to a parked read and costs a
@@ -371,16 +264,16 @@ static struct csqdev_msg *csqdev_wait_msg(struct csqdev *dev,
  * that convoy feeds itself, and the wake-ups cost more than the messages.
  * A read that waits here has not blocked: it takes no place among the
  * parked reads and can only take a message that none of them was given.
- * It waits only while a write() is under way, as a mutex waiter spins only
- * while the owner runs, and yields the CPU to whoever needs it.
+ * It waits only while messages are being written, at most spin_us, and
+ * yields the CPU to whoever needs it: the readers of one CPU take turns
+ * at the kept messages instead of each sleeping for one.
  */
 static bool csqdev_spin_for_msg(struct csqdev *dev)
 {
 	u64 end = local_clock() + READ_ONCE(dev->spin_us) * NSEC_PER_USEC;
 
 	while (!READ_ONCE(dev->nr_msgs)) {
-		if (!atomic_read(&dev->writing) || signal_pending(current) ||
-		    local_clock() > end)
+		if (signal_pending(current) || local_clock() > end)
 			return false;
 		cond_resched();
 		cpu_relax();
@@ -423,7 +316,7 @@ again:
 		spin_unlock_irqrestore(&dev->lock, flags);
 		return ERR_PTR(-EAGAIN);
 	}
-	if (!spun && atomic_read(&dev->writing)) {
+	if (!spun && csqdev_streaming(dev)) {
 		spin_unlock_irqrestore(&dev->lock, flags);
 		spun = true;
 		csqdev_spin_for_msg(dev);
@@ -490,7 +383,7 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		csqdev_post(dev, msg, true);
 		return ret;
 	}
-	csqdev_msg_put(msg);
+	csqdev_msg_put(&dev->pool, msg);
 	atomic64_inc(&dev->completed);
 	return ret;
 }
@@ -503,6 +396,7 @@ static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
 	size_t count = iov_iter_count(from);
 	struct csqdev *dev = cf->dev;
 	struct csqdev_msg *msg;
+	unsigned long now;
 	ssize_t ret;
 
 	if (!count)
@@ -510,12 +404,9 @@ static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
 	if (count > CSQ_MSG_MAX)
 		return -EMSGSIZE;
 
-	atomic_inc(&dev->writing);
-	msg = csqdev_msg_get(dev, count);
-	if (!msg) {
-		ret = -ENOMEM;
-		goto done;
-	}
+	msg = csqdev_msg_get(&dev->pool, count);
+	if (!msg)
+		return -ENOMEM;
 	if (!csqdev_msg_from_iter(msg, from)) {
 		ret = -EFAULT;
 		goto put_msg;
@@ -531,13 +422,14 @@ static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
 		if (ret)
 			goto put_msg;
 	}
-	ret = count;
-	goto done;
+	/* Stored once a tick: every reader that finds no message reads it. */
+	now = jiffies;
+	if (READ_ONCE(dev->written) != now)
+		WRITE_ONCE(dev->written, now);
+	return count;
 
 put_msg:
-	csqdev_msg_put(msg);
-done:
-	atomic_dec(&dev->writing);
+	csqdev_msg_put(&dev->pool, msg);
 	return ret;
 }
 
@@ -595,12 +487,12 @@ static enum hrtimer_restart csqdev_producer_tick(struct hrtimer *timer)
 	struct csqdev_msg *msg;
 
 	/* Hard-irq context: no sleeping allocation; a full backlog drops. */
-	msg = csqdev_msg_alloc_pages(CSQDEV_TICK_LEN, GFP_ATOMIC);
+	msg = csqdev_msg_get_atomic(CSQDEV_TICK_LEN);
 	if (msg) {
 		msg->len = scnprintf(msg->data, CSQDEV_TICK_LEN, "tick %llu",
 				     ++dev->producer_ticks);
 		if (csqdev_post(dev, msg, false))
-			csqdev_msg_put(msg);
+			csqdev_msg_put(&dev->pool, msg);
 	}
 	hrtimer_forward_now(timer, dev->producer_period);
 	return HRTIMER_RESTART;
@@ -685,7 +577,7 @@ module_param_named(backlog, csqdev.backlog, uint, 0444);
 MODULE_PARM_DESC(backlog, "Messages kept while no read waits (default 64)");
 module_param_named(spin_us, csqdev.spin_us, uint, 0644);
 MODULE_PARM_DESC(spin_us,
-		 "Microseconds a read may wait on the CPU for a write under way before blocking, 0 for never (default 20)");
+		 "Microseconds a read may wait on the CPU for a message while messages are being written, before it blocks; 0 for never (default 20)");
 module_param_named(producer_hz, csqdev.producer_hz, uint, 0444);
 MODULE_PARM_DESC(producer_hz,
 		 "Rate of the timer-interrupt message producer, 0 for off (default 0)");
@@ -698,12 +590,12 @@ static int __init csqdev_init(void)
 	if (dev->producer_hz > CSQ_PRODUCER_MAX_HZ)
 		return -EINVAL;
 
-	dev->frags = alloc_percpu(struct page_frag_cache);
-	if (!dev->frags)
-		return -ENOMEM;
+	ret = csqdev_msg_pool_init(&dev->pool);
+	if (ret)
+		return ret;
 	ret = csq_init(&dev->csq, &csqdev_csq_ops);
 	if (ret)
-		goto free_frags;
+		goto destroy_pool;
 	spin_lock_init(&dev->lock);
 	INIT_LIST_HEAD(&dev->msgs);
 	init_waitqueue_head(&dev->read_wq);
@@ -721,8 +613,8 @@ static int __init csqdev_init(void)
 destroy_csq:
 	mutex_destroy(&dev->producer_lock);
 	csq_destroy(&dev->csq);
-free_frags:
-	free_percpu(dev->frags);
+destroy_pool:
+	csqdev_msg_pool_destroy(&dev->pool);
 	return ret;
 }
 module_init(csqdev_init);
@@ -737,8 +629,8 @@ static void __exit csqdev_exit(void)
 	/* No file is open (.owner), so no read can be parked. */
 	WARN_ON(csq_flush(&dev->csq, NULL));
 	list_for_each_entry_safe(msg, tmp, &dev->msgs, node)
-		csqdev_msg_put(msg);
-	csqdev_frags_drain(dev);
+		csqdev_msg_put(&dev->pool, msg);
+	csqdev_msg_pool_destroy(&dev->pool);
 	mutex_destroy(&dev->producer_lock);
 	csq_destroy(&dev->csq);
 }
