@@ -250,7 +250,9 @@ static struct csqdev_msg *csqdev_wait_msg(struct csqdev *dev,
  */
 static bool csqdev_streaming(struct csqdev *dev)
 {
-	return time_before_eq(jiffies, READ_ONCE(dev->written) + 1);
+	unsigned long written = READ_ONCE(dev->written);
+
+	return time_in_range(jiffies, written, written + 1);
 }
 
 /*
