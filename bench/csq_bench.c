@@ -13,6 +13,10 @@
  *                    irqsave; insert-remove-owner the same with
  *                    csq_owner_fifo_spin_ops, whose insert and remove
  *                    touch two lists, against the bare ops on two lists;
+ *                    for the record, insert-remove-floor: the bare ops
+ *                    plus the two exchanges of the cancel routine that
+ *                    insert and remove cannot do without (rule 1 and 2),
+ *                    against the bare ops;
  *   cancel-dD        csq_req_cancel() of the newest request in a queue of D
  *                    requests, against the same in a queue of one;
  *   sweep-NN         csq_flush() with a peek context that selects one
@@ -153,12 +157,20 @@ static u64 csq_bench_insert_remove(struct csq_bench *b)
 	return (ktime_get_ns() - t0) / CSQ_BENCH_PAIRS;
 }
 
+/* Armed by the bare ops of insert-remove-floor, never called. */
+static void csq_bench_routine(struct csq_req *req, unsigned long irqflags)
+{
+}
+
 /*
  * What csq_fifo_spin_ops do for an insert and a remove_next, bare; with
- * @two, what csq_owner_fifo_spin_ops do.
+ * @two, what csq_owner_fifo_spin_ops do; with @xchg, also the exchanges
+ * that arm the request on insert and claim it on remove.
  */
-static u64 csq_bench_bare_list(struct csq_bench *b, bool two)
+static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool xchg)
 {
+	csq_cancel_fn_t *routine = &b->reqs[0].cancel_routine;
+	bool canceled = false;
 	struct list_head *entry = &b->reqs[0].entry;
 	struct list_head *entry2 = &b->reqs[0].owner_entry;
 	struct list_head *first;
@@ -172,10 +184,18 @@ static u64 csq_bench_bare_list(struct csq_bench *b, bool two)
 		list_add_tail(entry, &b->bare_list);
 		if (two)
 			list_add_tail(entry2, &b->bare_list2);
+		if (xchg) {
+			xchg(routine, csq_bench_routine);
+			canceled = test_bit(CSQ_REQ_CANCEL, &b->reqs[0].flags);
+		}
 		spin_unlock_irqrestore(&b->bare_lock, flags);
+		if (canceled)
+			return 0;
 
 		spin_lock_irqsave(&b->bare_lock, flags);
 		first = list_empty(&b->bare_list) ? NULL : b->bare_list.next;
+		if (first && xchg && !xchg(routine, NULL))
+			first = NULL;
 		if (first) {
 			list_del_init(first);
 			if (two)
@@ -188,11 +208,17 @@ static u64 csq_bench_bare_list(struct csq_bench *b, bool two)
 	return (ktime_get_ns() - t0) / CSQ_BENCH_PAIRS;
 }
 
+/*
+ * insert + remove_next against the bare ops; with @floor_id, also the bare
+ * ops with the two exchanges against the bare ops, for the record.
+ */
 static int csq_bench_fig_insert_remove(struct csq_bench *b,
 				       const struct csq_ops *ops, bool two,
-				       const char *id, const char *what)
+				       const char *id, const char *what,
+				       const char *floor_id)
 {
 	u64 csq[CSQ_BENCH_MAX_ROUNDS], bare[CSQ_BENCH_MAX_ROUNDS];
+	u64 floor[CSQ_BENCH_MAX_ROUNDS];
 	unsigned int r;
 	int ret;
 
@@ -203,11 +229,16 @@ static int csq_bench_fig_insert_remove(struct csq_bench *b,
 	b->reqs[0].owner = &b->others;
 	for (r = 0; r < rounds; r++) {
 		csq[r] = csq_bench_insert_remove(b);
-		bare[r] = csq_bench_bare_list(b, two);
+		bare[r] = csq_bench_bare_list(b, two, false);
+		if (floor_id)
+			floor[r] = csq_bench_bare_list(b, two, true);
 		cond_resched();
 	}
 	csq_destroy(&b->csq);
 	csq_bench_print(id, csq, bare, "le 1.50", what);
+	if (floor_id)
+		csq_bench_print(floor_id, floor, bare, "info -",
+				"bare list ops plus the two cancel-routine exchanges vs bare ops");
 	return 0;
 }
 
@@ -332,12 +363,14 @@ static int csq_bench_run(struct csq_bench *b)
 
 	ret = csq_bench_fig_insert_remove(b, &csq_fifo_spin_ops, false,
 					  "insert-remove",
-					  "insert + remove_next vs bare list ops under a spinlock");
+					  "insert + remove_next vs bare list ops under a spinlock",
+					  "insert-remove-floor");
 	if (ret)
 		return ret;
 	ret = csq_bench_fig_insert_remove(b, &csq_owner_fifo_spin_ops, true,
 					  "insert-remove-owner",
-					  "the same with owner lists vs bare ops on two lists");
+					  "the same with owner lists vs bare ops on two lists",
+					  NULL);
 	if (ret)
 		return ret;
 	ret = csq_bench_fig_cancel(b);
