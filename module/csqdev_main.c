@@ -12,7 +12,6 @@
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
-#include <linux/atomic.h>
 #include <linux/errno.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
@@ -23,6 +22,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/poll.h>
 #include <linux/sched.h>
 #include <linux/sched/clock.h>
@@ -52,8 +52,8 @@
  * @nr_msgs: length of @msgs; read without @lock by poll and the stats.
  * @read_wq: pollers waiting for a message in @msgs.
  * @write_wq: writers and pollers waiting for room in @msgs.
- * @completed: reads that returned a message.
- * @canceled: reads cancelled, whatever the cause.
+ * @counts: reads that returned a message, and reads cancelled whatever the
+ *	cause, counted on each CPU: the count is the sum.
  * @written: the jiffies when write() last posted a message.
  * @pool: the memory of the messages.
  * @producer_lock: serialises changes of the producer's rate.
@@ -73,8 +73,7 @@ struct csqdev {
 	unsigned int nr_msgs;
 	wait_queue_head_t read_wq;
 	wait_queue_head_t write_wq;
-	atomic64_t completed;
-	atomic64_t canceled;
+	struct csqdev_counts __percpu *counts;
 	unsigned long written;
 	struct csqdev_msg_pool pool;
 	struct mutex producer_lock; /* protects producer_hz, producer_period */
@@ -84,6 +83,16 @@ struct csqdev {
 	unsigned int producer_hz;
 	unsigned int backlog;
 	unsigned int spin_us;
+};
+
+/**
+ * struct csqdev_counts - what happened to reads, on one CPU
+ * @completed: reads that returned a message.
+ * @canceled: reads cancelled.
+ */
+struct csqdev_counts {
+	u64 completed;
+	u64 canceled;
 };
 
 /**
@@ -144,7 +153,7 @@ static void csqdev_csq_complete_canceled(struct csq *csq, struct csq_req *req)
 {
 	struct csqdev *dev = container_of(csq, struct csqdev, csq);
 
-	atomic64_inc(&dev->canceled);
+	this_cpu_inc(dev->counts->canceled);
 	csq_req_complete(req, -ECANCELED, 0);
 }
 
@@ -234,7 +243,8 @@ static struct csqdev_msg *csqdev_wait_msg(struct csqdev *dev,
 {
 	if (wait_for_completion_interruptible(&rd->req.done)) {
 		if (csq_remove_req(&dev->csq, &rd->ctx)) {
-			csqdev_csq_complete_canceled(&dev->csq, &rd->req);
+			/* Taken back by its waiter: nobody else waits for it. */
+			this_cpu_inc(dev->counts->canceled);
 			return ERR_PTR(-ERESTARTSYS);
 		}
 		wait_for_completion(&rd->req.done);
@@ -386,7 +396,7 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return ret;
 	}
 	csqdev_msg_put(&dev->pool, msg);
-	atomic64_inc(&dev->completed);
+	this_cpu_inc(dev->counts->completed);
 	return ret;
 }
 
@@ -474,10 +484,15 @@ static long csqdev_ioctl_stats(struct csqdev *dev,
 	struct csq_stats stats = {
 		.pending_reads = csq_count(&dev->csq),
 		.queued_msgs = READ_ONCE(dev->nr_msgs),
-		.completed = atomic64_read(&dev->completed),
-		.canceled = atomic64_read(&dev->canceled),
 	};
+	struct csqdev_counts *counts;
+	int cpu;
 
+	for_each_possible_cpu(cpu) {
+		counts = per_cpu_ptr(dev->counts, cpu);
+		stats.completed += READ_ONCE(counts->completed);
+		stats.canceled += READ_ONCE(counts->canceled);
+	}
 	if (copy_to_user(ustats, &stats, sizeof(stats)))
 		return -EFAULT;
 	return 0;
@@ -592,9 +607,12 @@ static int __init csqdev_init(void)
 	if (dev->producer_hz > CSQ_PRODUCER_MAX_HZ)
 		return -EINVAL;
 
+	dev->counts = alloc_percpu(struct csqdev_counts);
+	if (!dev->counts)
+		return -ENOMEM;
 	ret = csqdev_msg_pool_init(&dev->pool);
 	if (ret)
-		return ret;
+		goto free_counts;
 	ret = csq_init(&dev->csq, &csqdev_csq_ops);
 	if (ret)
 		goto destroy_pool;
@@ -617,6 +635,8 @@ destroy_csq:
 	csq_destroy(&dev->csq);
 destroy_pool:
 	csqdev_msg_pool_destroy(&dev->pool);
+free_counts:
+	free_percpu(dev->counts);
 	return ret;
 }
 module_init(csqdev_init);
@@ -633,6 +653,7 @@ static void __exit csqdev_exit(void)
 	list_for_each_entry_safe(msg, tmp, &dev->msgs, node)
 		csqdev_msg_put(&dev->pool, msg);
 	csqdev_msg_pool_destroy(&dev->pool);
+	free_percpu(dev->counts);
 	mutex_destroy(&dev->producer_lock);
 	csq_destroy(&dev->csq);
 }
