@@ -57,8 +57,7 @@
 
 #include <linux/csq.h>
 
-#define CSQ_PATH		"/dev/csq"
-#define CSQ_BACKLOG_PARAM	"/sys/module/csqdev/parameters/backlog"
+#include "csq_test.h"
 
 #define ROUNDS_DEFAULT		7
 #define LATENCY_ITERS		100
@@ -131,23 +130,6 @@ static long sleeps(void)
 static void on_signal(int sig)
 {
 	(void)sig;
-}
-
-static long read_long(const char *path)
-{
-	char buf[32];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	return strtol(buf, NULL, 10);
 }
 
 /* Whether thread @tid is asleep (state S) inside read(). */
@@ -545,10 +527,10 @@ int main(int argc, char **argv)
 			argv[0], MAX_ROUNDS);
 		return 2;
 	}
-	backlog = read_long(CSQ_BACKLOG_PARAM);
+	backlog = read_param("backlog");
 	if (backlog < 1) {
-		fprintf(stderr, "csqdev is not loaded (no %s)\n",
-			CSQ_BACKLOG_PARAM);
+		fprintf(stderr, "csqdev is not loaded (no %sbacklog)\n",
+			CSQ_PARAMS);
 		return 1;
 	}
 	nr_cpus = sysconf(_SC_NPROCESSORS_ONLN);

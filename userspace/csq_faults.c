@@ -88,30 +88,20 @@ static int write_knob_num(const char *dir, const char *name, long long val)
 }
 
 /* A knob's text; false if it cannot be read. */
-static bool read_text(const char *dir, const char *name, char *buf,
-		      size_t size)
+static bool read_knob_text(const char *dir, const char *name, char *buf,
+			   size_t size)
 {
 	char path[PATH_MAX];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return true;
+	return read_text(path, buf, size) > 0;
 }
 
 static long long read_knob(const char *dir, const char *name)
 {
 	char buf[64];
 
-	return read_text(dir, name, buf, sizeof(buf)) ?
+	return read_knob_text(dir, name, buf, sizeof(buf)) ?
 	       strtoll(buf, NULL, 0) : LLONG_MIN;
 }
 
@@ -122,8 +112,8 @@ static int module_range(unsigned long *start, unsigned long *end)
 	unsigned long size;
 	FILE *f;
 
-	if (!read_text("/sys/module/" CSQ_MODULE "/sections", ".text", line,
-		       sizeof(line)))
+	if (!read_knob_text("/sys/module/" CSQ_MODULE "/sections", ".text",
+			    line, sizeof(line)))
 		return -1;
 	/* A kernel address: unsigned, beyond what strtoll takes. */
 	*start = strtoul(line, NULL, 0);

@@ -81,22 +81,45 @@ static inline int queued_msgs(int fd)
 }
 
 /* A module parameter of csqdev, or -1 if it cannot be read. */
-static inline long read_param(const char *name)
+/* Reads a small file (sysfs, procfs) into @buf as a string. */
+static inline ssize_t read_text(const char *path, char *buf, size_t size)
 {
-	char path[128], buf[32];
 	ssize_t n;
 	int fd;
 
-	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
-	if (n <= 0)
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
+}
+
+static inline long read_param(const char *name)
+{
+	char path[128], buf[32];
+
+	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
+	if (read_text(path, buf, sizeof(buf)) <= 0)
 		return -1;
-	buf[n] = '\0';
 	return strtol(buf, NULL, 10);
+}
+
+static inline ssize_t send_str(int fd, const char *s)
+{
+	return write(fd, s, strlen(s));
+}
+
+/* Reads one message into @buf as a string; returns its length or -1. */
+static inline ssize_t recv_str(int fd, char *buf, size_t size)
+{
+	ssize_t n = read(fd, buf, size - 1);
+
+	if (n >= 0)
+		buf[n] = '\0';
+	return n;
 }
 
 static inline int set_producer(int fd, __u32 rate_hz)

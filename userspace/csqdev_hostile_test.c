@@ -72,20 +72,6 @@ static bool is_pattern(const char *buf, size_t len)
 	return true;
 }
 
-static ssize_t send_str(int fd, const char *s)
-{
-	return write(fd, s, strlen(s));
-}
-
-static ssize_t recv_str(int fd, char *buf, size_t size)
-{
-	ssize_t n = read(fd, buf, size - 1);
-
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
-}
-
 static void quiet_device(struct __test_metadata *_metadata, int *fd)
 {
 	*fd = open_csq(0);

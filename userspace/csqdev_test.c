@@ -62,21 +62,6 @@ static int catch_sigusr1(int sa_flags)
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
-static ssize_t send_str(int fd, const char *s)
-{
-	return write(fd, s, strlen(s));
-}
-
-/* Reads one message into @buf as a string; returns its length or -1. */
-static ssize_t recv_str(int fd, char *buf, size_t size)
-{
-	ssize_t n = read(fd, buf, size - 1);
-
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
-}
-
 /* Fills the backlog with "0", "1", ...; returns how many it took. */
 static long fill_backlog(int fd)
 {
@@ -98,21 +83,6 @@ static void *bad_page(void)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
-static ssize_t read_file(const char *path, char *buf, size_t size)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, size - 1);
-	close(fd);
-	if (n >= 0)
-		buf[n] = '\0';
-	return n;
-}
-
 /* Whether thread @tid is asleep (state S) inside syscall @nr or @nr2. */
 static bool sleeps_in(pid_t tid, long nr, long nr2)
 {
@@ -120,13 +90,13 @@ static bool sleeps_in(pid_t tid, long nr, long nr2)
 	long seen;
 
 	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (read_text(path, buf, sizeof(buf)) < 0)
 		return false;
 	p = strrchr(buf, ')');
 	if (!p || strncmp(p, ") S", 3))
 		return false;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
-	if (read_file(path, buf, sizeof(buf)) < 0)
+	if (read_text(path, buf, sizeof(buf)) < 0)
 		return false;
 	/* "running" when not blocked: no number there. */
 	seen = strtol(buf, &end, 10);
