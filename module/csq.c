@@ -140,12 +140,11 @@ csq_call_peek_next(struct csq *csq, struct csq_req *req, void *peek_ctx,
 	struct csq_req *(*peek_next)(struct csq *csq, struct csq_req *req,
 				     void *peek_ctx) = csq->ops->peek_next;
 
-	if (builtin == CSQ_BUILTIN_FIFO_SPIN) {
-		if (likely(peek_next == csq_fifo_peek_next))
-			return __csq_fifo_peek_next(csq, req, peek_ctx);
-	} else if (likely(peek_next == csq_owner_fifo_peek_next)) {
+	if (builtin == CSQ_BUILTIN_FIFO_SPIN &&
+	    likely(peek_next == csq_fifo_peek_next))
+		return __csq_fifo_peek_next(csq, req, peek_ctx);
+	if (likely(peek_next == csq_owner_fifo_peek_next))
 		return __csq_owner_fifo_peek_next(csq, req, peek_ctx);
-	}
 	if (peek_next == csq_fifo_peek_next)
 		return __csq_fifo_peek_next(csq, req, peek_ctx);
 	return peek_next(csq, req, peek_ctx);

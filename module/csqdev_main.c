@@ -266,8 +266,7 @@ static bool csqdev_streaming(struct csqdev *dev)
 }
 
 /*
- * Wait on the CPU, for a short while, for a writer to keep a message: true
- * if one is kept by then.
+ * Wait on the CPU, for a short while, for a writer to keep a message.
  *
  * Blocked reads are served in the order they blocked, so once a read is
  * parked every new message is handed to a parked read and costs a
@@ -280,17 +279,15 @@ static bool csqdev_streaming(struct csqdev *dev)
  * yields the CPU to whoever needs it: the readers of one CPU take turns
  * at the kept messages instead of each sleeping for one.
  */
-static bool csqdev_spin_for_msg(struct csqdev *dev)
+static void csqdev_spin_for_msg(struct csqdev *dev)
 {
 	u64 end = local_clock() + READ_ONCE(dev->spin_us) * NSEC_PER_USEC;
 
-	while (!READ_ONCE(dev->nr_msgs)) {
-		if (signal_pending(current) || local_clock() > end)
-			return false;
+	while (!READ_ONCE(dev->nr_msgs) && !signal_pending(current) &&
+	       local_clock() <= end) {
 		cond_resched();
 		cpu_relax();
 	}
-	return true;
 }
 
 /*
