@@ -252,12 +252,11 @@ void csqdev_msg_pool_destroy(struct csqdev_msg_pool *pool)
 
 	for_each_possible_cpu(cpu) {
 		c = per_cpu_ptr(pool->carvers, cpu);
-		if (c->page && page_ref_sub_and_test(c->page, c->refs)) {
-			init_page_count(c->page);
-			__free_page(c->page);
-		}
+		if (c->page && page_ref_sub_and_test(c->page, c->refs))
+			csqdev_page_release(pool, c->page);
 	}
 	free_percpu(pool->carvers);
+	/* The carvers' pages just released among them. */
 	while (pool->nr_spare)
 		__free_page(pool->spare[--pool->nr_spare]);
 }
