@@ -164,10 +164,10 @@ static void csq_bench_routine(struct csq_req *req, unsigned long irqflags)
 
 /*
  * What csq_fifo_spin_ops do for an insert and a remove_next, bare; with
- * @two, what csq_owner_fifo_spin_ops do; with @xchg, also the exchanges
+ * @two, what csq_owner_fifo_spin_ops do; with @exchange, also the exchanges
  * that arm the request on insert and claim it on remove.
  */
-static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool xchg)
+static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool exchange)
 {
 	csq_cancel_fn_t *routine = &b->reqs[0].cancel_routine;
 	bool canceled = false;
@@ -184,7 +184,7 @@ static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool xchg)
 		list_add_tail(entry, &b->bare_list);
 		if (two)
 			list_add_tail(entry2, &b->bare_list2);
-		if (xchg) {
+		if (exchange) {
 			xchg(routine, csq_bench_routine);
 			canceled = test_bit(CSQ_REQ_CANCEL, &b->reqs[0].flags);
 		}
@@ -194,7 +194,7 @@ static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool xchg)
 
 		spin_lock_irqsave(&b->bare_lock, flags);
 		first = list_empty(&b->bare_list) ? NULL : b->bare_list.next;
-		if (first && xchg && !xchg(routine, NULL))
+		if (first && exchange && !xchg(routine, NULL))
 			first = NULL;
 		if (first) {
 			list_del_init(first);
