@@ -8,11 +8,13 @@
  * @rounds rounds:
  *
  *   insert-remove    csq_insert_req() + csq_remove_next_req() on an empty
- *                    queue with csq_fifo_spin_ops, against the list
- *                    operations they wrap under a spinlock taken with
- *                    irqsave; insert-remove-owner the same with
- *                    csq_owner_fifo_spin_ops, whose insert and remove
- *                    touch two lists, against the bare ops on two lists;
+ *                    queue with the library's own lists and lock
+ *                    (csq_fifo_spin_ops) and a request with no owner,
+ *                    against the list operations they do under a
+ *                    spinlock taken with irqsave; insert-remove-owner the
+ *                    same for a request with an owner, whose insert and
+ *                    remove touch two lists, against the bare ops on two
+ *                    lists;
  *                    for the record, insert-remove-floor: the bare ops
  *                    plus the two exchanges of the cancel routine that
  *                    insert and remove cannot do without (rule 1 and 2),
@@ -21,10 +23,7 @@
  *                    requests, against the same in a queue of one;
  *   sweep-NN         csq_flush() with a peek context that selects one
  *                    owner's 10 requests while N requests of another owner
- *                    wait, against the same with N = 1; with
- *                    csq_owner_fifo_spin_ops, and for the record with
- *                    csq_fifo_spin_ops (sweep-fifo-NN), which walk the
- *                    whole queue.
+ *                    wait, against the same with N = 1.
  *
  * Single operations (cancel, sweep) are timed one by one; each round's
  * value is the median of its operations less the median cost of reading
@@ -149,12 +148,16 @@ static u64 csq_bench_insert_remove(struct csq_bench *b)
 
 	t0 = ktime_get_ns();
 	for (i = 0; i < CSQ_BENCH_PAIRS; i++) {
+		/* Claimed, not completed: fit to be inserted again as it is. */
 		csq_insert_req(&b->csq, req, NULL);
 		if (csq_remove_next_req(&b->csq, NULL) != req)
 			return 0;
 	}
-	/* Claimed, not completed: fit to be inserted again as it is. */
-	return (ktime_get_ns() - t0) / CSQ_BENCH_PAIRS;
+	t0 = (ktime_get_ns() - t0) / CSQ_BENCH_PAIRS;
+	/* The queue accounts for it until it is completed. */
+	csq_req_complete(req, 0, 0);
+	csq_req_reinit(req);
+	return t0;
 }
 
 /* Armed by the bare ops of insert-remove-floor, never called. */
@@ -163,8 +166,8 @@ static void csq_bench_routine(struct csq_req *req, unsigned long irqflags)
 }
 
 /*
- * What csq_fifo_spin_ops do for an insert and a remove_next, bare; with
- * @two, what csq_owner_fifo_spin_ops do; with @exchange, also the exchanges
+ * What the library's lists do for an insert and a remove_next, bare; with
+ * @two, for a request with an owner; with @exchange, also the exchanges
  * that arm the request on insert and claim it on remove.
  */
 static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool exchange)
@@ -212,8 +215,7 @@ static u64 csq_bench_bare_list(struct csq_bench *b, bool two, bool exchange)
  * insert + remove_next against the bare ops; with @floor_id, also the bare
  * ops with the two exchanges against the bare ops, for the record.
  */
-static int csq_bench_fig_insert_remove(struct csq_bench *b,
-				       const struct csq_ops *ops, bool two,
+static int csq_bench_fig_insert_remove(struct csq_bench *b, bool two,
 				       const char *id, const char *what,
 				       const char *floor_id)
 {
@@ -222,11 +224,11 @@ static int csq_bench_fig_insert_remove(struct csq_bench *b,
 	unsigned int r;
 	int ret;
 
-	ret = csq_bench_setup(b, ops);
+	ret = csq_bench_setup(b, &csq_fifo_spin_ops);
 	if (ret)
 		return ret;
 	csq_req_init(&b->reqs[0]);
-	b->reqs[0].owner = &b->others;
+	b->reqs[0].owner = two ? &b->others : NULL;
 	for (r = 0; r < rounds; r++) {
 		csq[r] = csq_bench_insert_remove(b);
 		bare[r] = csq_bench_bare_list(b, two, false);
@@ -297,7 +299,7 @@ static int csq_bench_fig_cancel(struct csq_bench *b)
 	unsigned int r;
 	int ret;
 
-	ret = csq_bench_setup(b, &csq_owner_fifo_spin_ops);
+	ret = csq_bench_setup(b, &csq_fifo_spin_ops);
 	if (ret)
 		return ret;
 	for (r = 0; r < rounds; r++) {
@@ -337,15 +339,13 @@ static u64 csq_bench_sweep(struct csq_bench *b, unsigned int n)
 	return csq_bench_net(b, CSQ_BENCH_SWEEPS);
 }
 
-static int csq_bench_fig_sweep(struct csq_bench *b, const struct csq_ops *ops,
-			       const char *id, const char *goal,
-			       const char *what)
+static int csq_bench_fig_sweep(struct csq_bench *b)
 {
 	u64 n1[CSQ_BENCH_MAX_ROUNDS], deep[CSQ_BENCH_MAX_ROUNDS];
 	unsigned int r;
 	int ret;
 
-	ret = csq_bench_setup(b, ops);
+	ret = csq_bench_setup(b, &csq_fifo_spin_ops);
 	if (ret)
 		return ret;
 	for (r = 0; r < rounds; r++) {
@@ -353,7 +353,8 @@ static int csq_bench_fig_sweep(struct csq_bench *b, const struct csq_ops *ops,
 		deep[r] = csq_bench_sweep(b, CSQ_BENCH_DEEP);
 	}
 	csq_destroy(&b->csq);
-	csq_bench_print(id, deep, n1, goal, what);
+	csq_bench_print("sweep-N100000", deep, n1, "le 1.50",
+			"close sweep of k=10 with N=100,000 others vs N=1");
 	return 0;
 }
 
@@ -361,14 +362,12 @@ static int csq_bench_run(struct csq_bench *b)
 {
 	int ret;
 
-	ret = csq_bench_fig_insert_remove(b, &csq_fifo_spin_ops, false,
-					  "insert-remove",
+	ret = csq_bench_fig_insert_remove(b, false, "insert-remove",
 					  "insert + remove_next vs bare list ops under a spinlock",
 					  "insert-remove-floor");
 	if (ret)
 		return ret;
-	ret = csq_bench_fig_insert_remove(b, &csq_owner_fifo_spin_ops, true,
-					  "insert-remove-owner",
+	ret = csq_bench_fig_insert_remove(b, true, "insert-remove-owner",
 					  "the same with owner lists vs bare ops on two lists",
 					  NULL);
 	if (ret)
@@ -376,15 +375,7 @@ static int csq_bench_run(struct csq_bench *b)
 	ret = csq_bench_fig_cancel(b);
 	if (ret)
 		return ret;
-	ret = csq_bench_fig_sweep(b, &csq_owner_fifo_spin_ops, "sweep-N100000",
-				  "le 1.50",
-				  "close sweep of k=10 with N=100,000 others vs N=1");
-	if (ret)
-		return ret;
-	/* The one-list FIFO walks all N: printed as the design's reason. */
-	return csq_bench_fig_sweep(b, &csq_fifo_spin_ops, "sweep-fifo-N100000",
-				   "info -",
-				   "the same with csq_fifo_spin_ops (one list)");
+	return csq_bench_fig_sweep(b);
 }
 
 static int __init csq_bench_init(void)

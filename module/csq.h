@@ -10,16 +10,27 @@
  * race between "the driver takes the request to complete it" and "somebody
  * cancels it" is where double completion, lost completion and use-after-free
  * come from.  This library is the Linux port of the Windows cancel-safe IRP
- * queue (IoCsq*) and of the cancel-routine protocol underneath it
- * (IoSetCancelRoutine, IoCancelIrp, the cancel spin lock).  The driver
- * supplies the data structure and the lock through &struct csq_ops; the
- * library owns every race.
+ * queue (IoCsq*), of the cancel-routine protocol underneath it
+ * (IoSetCancelRoutine, IoCancelIrp, the cancel spin lock) and of the queue
+ * states of KMDF (WdfIoQueueStop, Purge, Drain).  The library owns every
+ * race; the driver may bring its own storage and lock through &struct
+ * csq_ops, or take the library's.
  *
- * A request (&struct csq_req, the IRP) is embedded in the driver's own
- * request struct.  It is cancelable exactly while it has a cancel routine.
- * Both the canceller and whoever wants to take the request off the queue
- * exchange that routine with NULL; exactly one of them sees it non-NULL and
- * from then on owns the request: only the owner unlinks it and completes it.
+ * It comes in units, each a file of its own:
+ *
+ * - csq_req.c, the request (&struct csq_req, the IRP): completion and the
+ *   raw cancel-routine layer.
+ * - csq_queue.c, the queue: insert, remove by context, remove next, flush.
+ * - csq_ops.c, the ready-made callbacks.
+ * - csq_wait.c, waiting for a queued request, as a blocking read does.
+ * - csq_state.c, queue states (stop, purge, drain) and requests made
+ *   cancelable again while a driver works on them.
+ *
+ * A request is embedded in the driver's own request struct.  It is
+ * cancelable exactly while it has a cancel routine.  Both the canceller and
+ * whoever wants to take the request off the queue exchange that routine
+ * with NULL; exactly one of them sees it non-NULL and from then on owns the
+ * request: only the owner unlinks it and completes it.
  *
  * The rules the library keeps, and a driver must keep with it:
  *
@@ -37,21 +48,23 @@
  *    operations runs under the queue lock: @complete_canceled and
  *    csq_req_complete() are always called after it is released.
  * 5. The cancel path finds the queue from the request alone.
- * 6. If @insert_ex refuses a request, it is not queued and not cancelable,
- *    and the caller still owns it.
- * 7. The driver completes only requests that csq_remove_req(),
- *    csq_remove_next_req() or csq_flush() gave it; it never takes an entry
- *    off its list behind the library's back.
- * 8. Before a queue goes away it must be empty: drain it with csq_flush().
+ * 6. If @insert_ex, or the queue's state, refuses a request, it is not
+ *    queued and not cancelable, and the caller still owns it.
+ * 7. The driver completes every request that csq_remove_req(),
+ *    csq_remove_next_req() or a won cancel gave it, exactly once, and only
+ *    those; it never takes an entry off its list behind the library's back.
+ *    A request taken off a queue may instead be inserted again, as it is.
+ * 8. A queue is torn down with csq_destroy(), once no request is linked:
+ *    it waits until every request ever inserted has been completed,
+ *    including those whose cancel is still on its way.
  *
  * A request cancelled before it is inserted (its cancel flag set while it
  * had no routine) is linked, found cancelled and completed through
  * @complete_canceled before csq_insert_req() returns -ECANCELED.  This is
  * what Windows does, and it keeps a single completion path for every
  * cancellation: a waiter cannot tell an early cancel from a late one.  A
- * refusal by @insert_ex comes first, though: a refused request is returned
- * to its caller with the refusal, cancelled or not, as it never became
- * cancelable.
+ * refusal comes first, though: a refused request is returned to its caller
+ * with the refusal, cancelled or not, as it never became cancelable.
  *
  * Which calls may run concurrently, on one queue or one request:
  *
@@ -66,38 +79,67 @@
  * means only one caller per context, and "A" means yes, as long as every
  * caller knows the request is still allocated (it is freed only after its
  * completion, which may come from any of the others).  csq_req_complete()
- * is called by the one owner of a request, once.
+ * is called by the one owner of a request, once.  The state calls
+ * (csq_stop() and the others) may run concurrently with all of these, and
+ * with each other; each of them takes the queue lock.
  *
  * Context of the calls and callbacks:
  *
- *   ============================  =======================  ===========
- *   call or callback              lock held when it runs   may sleep
- *   ============================  =======================  ===========
- *   csq_insert_req[_ex]()         none (takes queue lock)  if lock does
- *   csq_remove_req()              none (takes queue lock)  if lock does
- *   csq_remove_next_req()         none (takes queue lock)  if lock does
- *   csq_flush()                   none (takes queue lock)  if lock does
- *   csq_req_cancel()              none (takes cancel lock) if lock does
- *   csq_req_complete()            none, never queue lock   no
- *   ->insert, ->insert_ex         queue lock               if lock does
- *   ->remove, ->peek_next         queue lock               if lock does
- *   ->acquire/release_lock        -                        if lock does
- *   ->complete_canceled           none                     if lock does
- *   cancel routine (raw)          cancel lock, irqs off    no
- *   ============================  =======================  ===========
+ *   ==================================  =================  ===========
+ *   call or callback                    lock held          may sleep
+ *   ==================================  =================  ===========
+ *   csq_insert_req[_ex]()               none (takes Q)     if Q does
+ *   csq_remove_req()                    none (takes Q)     if Q does
+ *   csq_remove_next_req()               none (takes Q)     if Q does
+ *   csq_flush()                         none (takes Q)     if Q does
+ *   csq_stop(), csq_start()             none (takes Q)     if Q does
+ *   csq_purge(), csq_drain()            none (takes Q)     if Q does
+ *   csq_req_mark_cancelable()           none (takes Q)     if Q does
+ *   csq_req_unmark_cancelable()         none (takes Q)     if Q does
+ *   csq_*_sync(), csq_destroy()         none               yes
+ *   csq_wait_req_*()                    none               yes
+ *   csq_req_cancel()                    none (takes C)     if Q does
+ *   csq_req_complete()                  none, never Q      no
+ *   ->insert, ->insert_ex               Q                  if Q does
+ *   ->remove, ->peek_next               Q                  if Q does
+ *   ->acquire_lock, ->release_lock      -                  if Q does
+ *   ->complete_canceled                 none               if Q does
+ *   in-progress cancel function         none               if Q does
+ *   raw cancel routine                  C, irqs off        no
+ *   ==================================  =================  ===========
  *
- * "If lock does" means: with a spinlock (csq_fifo_spin_ops) every call is
- * safe in hard-irq, softirq and process context and nothing may sleep; with
- * a mutex (csq_fifo_mutex_ops) the callbacks may sleep and every call must
- * come from process context, csq_req_cancel() included.
+ * Q is the queue lock and C the global cancel lock.  "If Q does" means:
+ * with a spinlock (the default) every call is safe in any context where a
+ * spinlock_t may be taken (hard irq, softirq, process; on PREEMPT_RT a
+ * threaded handler, not a hard irq one) and nothing may sleep; with a
+ * sleeping lock (&csq_ops.may_sleep, as in csq_fifo_mutex_ops) the
+ * callbacks may sleep and every call must come from process context,
+ * csq_req_cancel() included.
  *
- * What the calls cost with the ready-made callbacks: insert, remove by
- * context, remove_next without a peek context and cancel take constant time
- * whatever the depth of the queue.  A sweep (csq_flush(), or remove_next
- * with a peek context) walks what @peek_next walks: with the csq_fifo_*
- * callbacks that is the whole queue; with the csq_owner_fifo_* ones, whose
- * peek context is a &struct csq_owner, only that owner's requests, so the
- * close() of one file costs its own requests and not everybody else's.
+ * The queue's states, after KMDF's:
+ *
+ *   ==========  ================  ===============  ======================
+ *   state       csq_insert_req()  remove_next      entered by
+ *   ==========  ================  ===============  ======================
+ *   running     queues            hands out        csq_init(), csq_start()
+ *   stopped     queues            hands out none   csq_stop[_sync]()
+ *   draining    -ESHUTDOWN        hands out        csq_drain[_sync]()
+ *   purged      -ESHUTDOWN        (nothing left)   csq_purge[_sync]()
+ *   ==========  ================  ===============  ======================
+ *
+ * In every state csq_remove_req() takes a request back, csq_flush() and
+ * csq_req_cancel() cancel, and handed-out requests complete as usual.  A
+ * request whose cancel is in progress when the state changes completes
+ * with -ECANCELED through the cancel path, and counts, until then, as not
+ * completed for the _sync() variants.  Only csq_start() leaves draining or
+ * purged.
+ *
+ * What the calls cost: insert, remove by context, remove_next without a
+ * peek context and cancel take constant time whatever the depth of the
+ * queue.  A sweep (csq_flush(), or remove_next with a peek context) walks
+ * what @peek_next walks: with the library's own lists, whose peek context
+ * is a &struct csq_owner, only that owner's requests, so the close() of
+ * one file costs its own requests and not everybody else's.
  */
 
 #include <linux/compiler_types.h>
@@ -125,27 +167,56 @@ struct csq_req;
 typedef void (*csq_cancel_fn_t)(struct csq_req *req, unsigned long irqflags);
 
 /**
+ * typedef csq_inprogress_cancel_fn_t - cancel a request a driver works on
+ * @req: the request, made cancelable by csq_req_mark_cancelable(); the
+ *	caller now owns it again.
+ *
+ * The EvtRequestCancel of KMDF: called without any lock, in the context of
+ * whoever cancelled (see the context table), once.  The driver stops its
+ * work on @req and completes it, for example with what it transferred so
+ * far; it may do the completion later, from where the work runs.
+ */
+typedef void (*csq_inprogress_cancel_fn_t)(struct csq_req *req);
+
+/**
+ * struct csq_owner - the queued requests of one owner, for cheap sweeps
+ * @reqs: the owner's requests, oldest first, linked through
+ *	&csq_req.owner_entry; protected by the lock of their queue.
+ *
+ * With the library's own lists, a request whose @owner is set is linked
+ * both into its queue and into its owner's list, and a peek context that
+ * points to a csq_owner walks only that list.  Typically one per open
+ * file, in the driver's per-file state.  All its requests must be in one
+ * queue, and it must hold none when it is freed.
+ */
+struct csq_owner {
+	struct list_head reqs;
+};
+
+/**
  * struct csq_req - a cancelable request (the IRP)
- * @entry: the driver's link while the request is queued; the queue's
- *	@insert and @remove callbacks own it until @remove returns.  After
- *	that the library may use it (csq_flush() gathers what it claimed on
- *	it), so a queue that keeps requests elsewhere must leave it alone.
- * @owner_entry: a second link for the queue's callbacks, which own it as
- *	they own @entry; the csq_owner_fifo_* ones link it into the list of
- *	@owner.  The library itself never touches it.
+ * @entry: the request's link while it is queued; the queue's @insert and
+ *	@remove callbacks own it until @remove returns.  After that the
+ *	library may use it (csq_flush() gathers what it claimed on it, a
+ *	completion may wait on it), so a queue that keeps requests elsewhere
+ *	must leave it alone.
+ * @owner_entry: a second link, for the library's own lists (the list of
+ *	@owner); a queue with lists of its own may use it as it likes.
  * @cancel_routine: non-NULL exactly while the request is cancelable; only
  *	ever exchanged atomically.
- * @flags: %CSQ_REQ_CANCEL (set once by csq_req_cancel(), never cleared) and
- *	%CSQ_REQ_COMPLETED (catches a second completion).
+ * @flags: %CSQ_REQ_CANCEL (set once by csq_req_cancel(), never cleared),
+ *	%CSQ_REQ_COMPLETED (catches a second completion), and the library's
+ *	own bits.
  * @status: 0 or -errno, set by csq_req_complete(); -ECANCELED when
  *	cancelled.
  * @information: bytes transferred, set by csq_req_complete().
- * @csq: the queue holding the request; read by the cancel path.
+ * @csq: the queue the request was inserted into, until it is completed;
+ *	read by the cancel path.
  * @ctx: the context through which one party may take this request back.
- * @owner: an opaque key that the ready-made @peek_next compares with its
- *	peek context (for example the file that issued the request); with the
- *	csq_owner_fifo_* callbacks, the &struct csq_owner of the request or
- *	NULL.
+ * @owner: the request's owner, or NULL.  The library's lists link the
+ *	request into the owner's list; a queue with lists of its own may use
+ *	it as an opaque key.
+ * @inprogress_cancel: what csq_req_mark_cancelable() installed.
  * @complete_fn: if set, called by csq_req_complete() instead of completing
  *	@done; for asynchronous users.  It may free the request.
  * @done: completed by csq_req_complete() for a synchronous waiter.
@@ -163,7 +234,8 @@ struct csq_req {
 	size_t information;
 	struct csq *csq;
 	struct csq_req_ctx *ctx;
-	void *owner;
+	struct csq_owner *owner;
+	csq_inprogress_cancel_fn_t inprogress_cancel;
 	void (*complete_fn)(struct csq_req *req);
 	struct completion done;
 };
@@ -179,26 +251,12 @@ struct csq_req {
  *
  * The analogue of IO_CSQ_IRP_CONTEXT.  Typically lives beside the request
  * in the waiter's frame: the waiter inserts with it and, when interrupted,
- * takes its request back with csq_remove_req().
+ * takes its request back with csq_remove_req().  Every insert with a
+ * context initialises it, whatever the outcome.
  */
 struct csq_req_ctx {
 	struct csq *csq;
 	struct csq_req *req;
-};
-
-/**
- * struct csq_owner - the queued requests of one owner, for cheap sweeps
- * @reqs: the owner's requests, oldest first, linked through
- *	&csq_req.owner_entry; protected by the lock of their queue.
- *
- * Used by the csq_owner_fifo_* callbacks: a request whose @owner points to
- * a csq_owner is linked both into its queue and into that owner's list, and
- * a peek context that points to a csq_owner walks only its list.  Typically
- * one per open file, in the driver's per-file state.  All its requests must
- * be in one queue, and it must hold none when it is freed.
- */
-struct csq_owner {
-	struct list_head reqs;
 };
 
 /**
@@ -215,8 +273,9 @@ static inline void csq_owner_init(struct csq_owner *owner)
 /**
  * struct csq_ops - how a queue stores its requests and locks itself
  * @insert: link @req into the queue.  Called with the queue lock held.
- *	Exactly one of @insert and @insert_ex is set: csq_init() wants
- *	@insert, csq_init_ex() wants @insert_ex.
+ *	Set at most one of @insert and @insert_ex, and with it @remove and
+ *	@peek_next; leave all of them NULL for the library's own lists (a
+ *	FIFO, and a list per &struct csq_owner).
  * @insert_ex: link @req, or refuse it by returning -errno (for example to
  *	start it at once because the device is idle); a refused request is not
  *	queued and the caller keeps it.  @insert_ctx is what the caller passed
@@ -224,13 +283,20 @@ static inline void csq_owner_init(struct csq_owner *owner)
  * @remove: unlink @req.  Called with the queue lock held.
  * @peek_next: the first request after @req (after none if @req is NULL)
  *	that matches @peek_ctx, or NULL.  What matching means is the queue's
- *	business; a NULL @peek_ctx should match every request.  Called with
- *	the queue lock held; must not unlink anything.
+ *	business; a NULL @peek_ctx must match every request.  Called with the
+ *	queue lock held; must not unlink anything.  With the library's lists
+ *	it may still be set, to filter: it is then called for a non-NULL peek
+ *	context only and walks with csq_list_peek_next().
  * @acquire_lock: take the queue lock, saving what @release_lock needs in
- *	*@flags (the irq flags for a spinlock).
+ *	*@flags (the irq flags for a spinlock).  Set both or neither; neither
+ *	means the library's own lock, a spinlock or, with @may_sleep, a mutex.
  * @release_lock: release the queue lock.
  * @complete_canceled: complete a request that was cancelled, normally with
- *	csq_req_complete(req, -ECANCELED, 0).  Called without the queue lock.
+ *	csq_req_complete(req, -ECANCELED, 0); NULL does exactly that.  Called
+ *	without the queue lock; must not touch the queue after completing.
+ * @may_sleep: the lock and the callbacks may sleep.  Every call on the
+ *	queue then comes from process context (might_sleep() checks it), and
+ *	lockdep keeps such queues in a class of their own.
  */
 struct csq_ops {
 	void (*insert)(struct csq *csq, struct csq_req *req);
@@ -242,18 +308,39 @@ struct csq_ops {
 	void (*acquire_lock)(struct csq *csq, unsigned long *flags);
 	void (*release_lock)(struct csq *csq, unsigned long flags);
 	void (*complete_canceled)(struct csq *csq, struct csq_req *req);
+	bool may_sleep;
 };
 
 /**
- * struct csq - a cancel-safe queue (IO_CSQ)
+ * enum csq_state - what a queue accepts and hands out; see the DOC table
+ * @CSQ_RUNNING: accepts and hands out requests.
+ * @CSQ_STOPPED: accepts requests, hands out none.
+ * @CSQ_DRAINING: refuses new requests, hands out the queued ones.
+ * @CSQ_PURGED: refuses new requests; the queued ones were cancelled.
+ */
+enum csq_state {
+	CSQ_RUNNING,
+	CSQ_STOPPED,
+	CSQ_DRAINING,
+	CSQ_PURGED,
+};
+
+/**
+ * struct csq - a cancel-safe queue (IO_CSQ, with a KMDF queue's states)
  * @ops: the driver's callbacks.
- * @list: storage for the ready-made FIFO ops; a driver with its own @insert
- *	may ignore it.
- * @spin: the lock of csq_spin_acquire_lock(); protects @list when used.
- * @mutex: the lock of csq_mutex_acquire_lock(); protects @list when used.
+ * @kind: which of its own parts the library uses (private to the library).
+ * @state: what the queue accepts and hands out; under the queue lock.
+ * @list: the library's FIFO of queued requests, when it keeps the lists.
+ * @inprogress: requests made cancelable by csq_req_mark_cancelable().
+ * @spin: the library's spinlock; protects @list, @inprogress, @nr_reqs and
+ *	@state when @ops brings no lock and does not sleep.
+ * @mutex: the same when @ops brings no lock and sleeps.
  * @nr_reqs: requests linked; written under the queue lock.
- * @builtin: which ready-made callbacks @ops uses, found by csq_init(); the
- *	library does their work inline (private to csq.c).
+ * @nr_active: requests inserted and not completed yet, queued or not.
+ * @wake_lock: protects @wake_deferred and @waking.
+ * @wake_deferred: completions of waiters that wait for their turn to be
+ *	woken, oldest first (see csq_wait_req_interruptible()).
+ * @waking: a waiter was woken and has not yet passed the turn on.
  * @dep_map: lets lockdep check that the library's helpers run under the
  *	queue lock, whatever lock the driver chose.
  *
@@ -261,54 +348,62 @@ struct csq_ops {
  */
 struct csq {
 	const struct csq_ops *ops;
+	unsigned int kind;
+	enum csq_state state;
 	struct list_head list;
-	spinlock_t spin;	/* protects list, nr_reqs with csq_spin_* ops */
-	struct mutex mutex;	/* the same with csq_mutex_* ops */
+	struct list_head inprogress;
+	spinlock_t spin;	/* protects list, inprogress, nr_reqs, state */
+	struct mutex mutex;	/* the same, with csq_ops.may_sleep */
 	unsigned int nr_reqs;
-	unsigned int builtin;
+	atomic_t nr_active;
+	spinlock_t wake_lock;	/* protects wake_deferred, waking */
+	struct list_head wake_deferred;
+	bool waking;
 #ifdef CONFIG_LOCKDEP
 	struct lockdep_map dep_map;
 #endif
 };
 
 int __csq_init(struct csq *csq, const struct csq_ops *ops, bool ex,
-	       struct lock_class_key *key, const char *name);
+	       struct lock_class_key *spin_key,
+	       struct lock_class_key *sleep_key, const char *name);
 
 /**
  * csq_init - initialise a queue whose @insert callback cannot refuse
  * @csq: the queue.
- * @ops: its callbacks; @insert set, @insert_ex NULL, all others set.
+ * @ops: its callbacks; @insert_ex NULL.
  *
- * Each call site gets its own lockdep class for the queue lock as the
- * library sees it (whatever lock the ops take), so queues with different
- * lock types must be initialised from different places.  The ready-made
- * @spin and @mutex have one class each for all queues, which holds as long
- * as no queue lock is ever taken inside another: no callback may call into
- * another queue.
+ * Each call site gets two lockdep classes for the queue lock as the
+ * library sees it, one for queues whose ops sleep and one for the others,
+ * so one call site may initialise both kinds.  Queues of one kind from one
+ * call site share a class: no queue lock may be taken inside another of
+ * the same class, so no callback may call into a sibling queue.
  *
  * Context: process context.
- * Return: 0, or -EINVAL if @ops lacks a callback it needs.
+ * Return: 0, or -EINVAL if @ops is not a valid set (see &struct csq_ops).
  */
 #define csq_init(csq, ops)						\
 ({									\
-	static struct lock_class_key __csq_key;				\
+	static struct lock_class_key __csq_spin_key, __csq_sleep_key;	\
 									\
-	__csq_init((csq), (ops), false, &__csq_key, #csq);		\
+	__csq_init((csq), (ops), false, &__csq_spin_key,		\
+		   &__csq_sleep_key, #csq);				\
 })
 
 /**
  * csq_init_ex - initialise a queue whose @insert_ex callback may refuse
  * @csq: the queue.
- * @ops: its callbacks; @insert_ex set, @insert NULL, all others set.
+ * @ops: its callbacks; @insert_ex, @remove and @peek_next set, @insert NULL.
  *
  * Context: process context.
- * Return: 0, or -EINVAL if @ops lacks a callback it needs.
+ * Return: 0, or -EINVAL if @ops is not a valid set (see &struct csq_ops).
  */
 #define csq_init_ex(csq, ops)						\
 ({									\
-	static struct lock_class_key __csq_key;				\
+	static struct lock_class_key __csq_spin_key, __csq_sleep_key;	\
 									\
-	__csq_init((csq), (ops), true, &__csq_key, #csq);		\
+	__csq_init((csq), (ops), true, &__csq_spin_key,			\
+		   &__csq_sleep_key, #csq);				\
 })
 
 void csq_destroy(struct csq *csq);
@@ -345,6 +440,21 @@ static inline bool csq_is_empty(const struct csq *csq)
 	return csq_count(csq) == 0;
 }
 
+/**
+ * csq_nr_active - how many requests of a queue are not completed yet
+ * @csq: the queue.
+ *
+ * Counts the queued ones, those handed out and those whose cancel or
+ * completion is on its way.
+ *
+ * Context: any.  The answer may be stale at once.
+ * Return: requests inserted into @csq and not yet completed.
+ */
+static inline unsigned int csq_nr_active(const struct csq *csq)
+{
+	return atomic_read(&csq->nr_active);
+}
+
 void csq_req_init(struct csq_req *req);
 void csq_req_reinit(struct csq_req *req);
 void csq_req_complete(struct csq_req *req, int status, size_t information);
@@ -372,30 +482,35 @@ void csq_acquire_cancel_lock(unsigned long *irqflags)
 void csq_release_cancel_lock(unsigned long irqflags)
 	__releases(csq_cancel_lock);
 
-/* Ready-made ops: a FIFO in csq->list, under csq->spin or csq->mutex. */
+/* Waiting for a queued request (csq_wait.c). */
+int csq_wait_req_interruptible(struct csq *csq, struct csq_req *req,
+			       struct csq_req_ctx *ctx);
+int csq_wait_req_killable(struct csq *csq, struct csq_req *req,
+			  struct csq_req_ctx *ctx);
+int csq_wait_req_timeout(struct csq *csq, struct csq_req *req,
+			 struct csq_req_ctx *ctx, long timeout);
+int csq_wait_req_interruptible_timeout(struct csq *csq, struct csq_req *req,
+				       struct csq_req_ctx *ctx, long timeout);
+
+/* Queue states and requests in progress (csq_state.c). */
+void csq_start(struct csq *csq);
+void csq_stop(struct csq *csq);
+void csq_stop_sync(struct csq *csq);
+unsigned int csq_purge(struct csq *csq);
+unsigned int csq_purge_sync(struct csq *csq);
+void csq_drain(struct csq *csq);
+void csq_drain_sync(struct csq *csq);
+enum csq_state csq_get_state(struct csq *csq);
+int csq_req_mark_cancelable(struct csq *csq, struct csq_req *req,
+			    csq_inprogress_cancel_fn_t cancel);
+int csq_req_unmark_cancelable(struct csq *csq, struct csq_req *req);
+
+/* Ready-made ops (csq_ops.c). */
 extern const struct csq_ops csq_fifo_spin_ops;
 extern const struct csq_ops csq_fifo_mutex_ops;
 
-void csq_fifo_insert(struct csq *csq, struct csq_req *req);
-void csq_fifo_remove(struct csq *csq, struct csq_req *req);
-struct csq_req *csq_fifo_peek_next(struct csq *csq, struct csq_req *req,
-				   void *peek_ctx);
-
-/*
- * Ready-made ops: the same FIFO under csq->spin, and a list per
- * &struct csq_owner for sweeps of one owner.
- */
-extern const struct csq_ops csq_owner_fifo_spin_ops;
-
-void csq_owner_fifo_insert(struct csq *csq, struct csq_req *req);
-void csq_owner_fifo_remove(struct csq *csq, struct csq_req *req);
-struct csq_req *csq_owner_fifo_peek_next(struct csq *csq,
-					 struct csq_req *req,
-					 void *peek_ctx);
-void csq_spin_acquire_lock(struct csq *csq, unsigned long *flags);
-void csq_spin_release_lock(struct csq *csq, unsigned long flags);
-void csq_mutex_acquire_lock(struct csq *csq, unsigned long *flags);
-void csq_mutex_release_lock(struct csq *csq, unsigned long flags);
+struct csq_req *csq_list_peek_next(struct csq *csq, struct csq_req *req,
+				   struct csq_owner *owner);
 void csq_complete_canceled(struct csq *csq, struct csq_req *req);
 
 #endif /* _CSQ_H */

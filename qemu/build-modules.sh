@@ -29,10 +29,14 @@ kernel_has() {
 # out rather than failing the whole build.
 config_args() {
 	local kdir=$1
-	[ -f "$CSQ_TOP/module/csq.c" ] && printf '%s\n' CONFIG_CSQ=m
+	[ -f "$CSQ_TOP/module/csq_queue.c" ] && printf '%s\n' CONFIG_CSQ=m
 	[ -f "$CSQ_TOP/module/csqdev_main.c" ] && printf '%s\n' CONFIG_CSQDEV=m
-	[ -f "$CSQ_TOP/kunit/csq_kunit.c" ] && kernel_has "$kdir" CONFIG_KUNIT &&
-		printf '%s\n' CONFIG_CSQ_KUNIT_TEST=m
+	if kernel_has "$kdir" CONFIG_KUNIT; then
+		[ -f "$CSQ_TOP/kunit/csq_queue_kunit.c" ] &&
+			printf '%s\n' CONFIG_CSQ_KUNIT_TEST=m
+		[ -f "$CSQ_TOP/kunit/csqdev_kunit.c" ] &&
+			printf '%s\n' CONFIG_CSQDEV_KUNIT_TEST=m
+	fi
 	[ -f "$CSQ_TOP/bench/csq_bench.c" ] && printf '%s\n' CONFIG_CSQ_BENCH=m
 	return 0
 }

@@ -22,6 +22,8 @@ select_kernel() {
 		kdir=$("$CSQ_QEMU/build-debug-kernel.sh")
 		image=$kdir/arch/x86/boot/bzImage
 		label="debug kernel $(kdir_release "$kdir") (KASAN, lockdep, kmemleak, KUnit)"
+		# CONFIG_DEBUG_PAGEALLOC is built in but off until asked for.
+		export CSQ_CMDLINE="debug_pagealloc=on ${CSQ_CMDLINE:-}"
 		;;
 	*)
 		die "unknown kernel '$1' (stock or debug)"

@@ -142,7 +142,7 @@ static bool act_ioctl(int fd)
 	if (reader_start(&r, fd))
 		return false;
 	printf("   main:   ioctl(CSQ_IOC_CANCEL) = %d\n",
-	       ioctl(fd, CSQ_IOC_CANCEL));
+	       ioctl(fd, CSQ_IOC_CANCEL, 0));
 	return reader_end(&r, ECANCELED);
 }
 
@@ -170,10 +170,11 @@ int main(void)
 		perror("csq_demo: CSQ_IOC_STATS");
 		return 1;
 	}
-	printf("   pending_reads=%u queued_msgs=%u completed=%llu canceled=%llu\n",
+	printf("   pending_reads=%u queued_msgs=%u completed=%llu canceled=%llu interrupted=%llu\n",
 	       s.pending_reads, s.queued_msgs,
 	       (unsigned long long)s.completed,
-	       (unsigned long long)s.canceled);
+	       (unsigned long long)s.canceled,
+	       (unsigned long long)s.interrupted);
 	close(fd);
 	printf("\ncsq_demo: %s\n", ok ? "every read ended as the contract says" :
 					"UNEXPECTED ENDING, see above");

@@ -534,7 +534,7 @@ static void *signaller_main(void *arg)
 
 static int cancel_file(int fd)
 {
-	int n = ioctl(fd, CSQ_IOC_CANCEL);
+	int n = ioctl(fd, CSQ_IOC_CANCEL, 0);
 
 	atomic_fetch_add(&t.cancel_calls, 1);
 	if (n < 0) {
@@ -973,6 +973,8 @@ static void tally_messages(struct stress *s)
 static void report(struct stress *s)
 {
 	unsigned long canceled = s->after.canceled - s->before.canceled;
+	unsigned long interrupted = s->after.interrupted -
+				    s->before.interrupted;
 	unsigned long ecanceled = atomic_load(&t.ecanceled);
 	unsigned long eintr = atomic_load(&t.eintr);
 	unsigned long ioctl = atomic_load(&t.ioctl_cancels);
@@ -998,17 +1000,19 @@ static void report(struct stress *s)
 	ksft_print_msg("cancels: signal %lu (EINTR), close %lu, CSQ_IOC_CANCEL %lu (+%lu to end)\n",
 		       eintr, ecanceled - ioctl, ioctl - at_stop, at_stop);
 	ksft_print_msg("cancels unseen (SA_RESTART restarts, SIGKILL): %ld\n",
-		       (long)(canceled - ecanceled - eintr));
+		       (long)(canceled + interrupted - ecanceled - eintr));
 	ksft_print_msg("children: %lu SIGKILLed (%lu parked in read)\n",
 		       atomic_load(&t.kills), atomic_load(&t.kills_parked));
 	ksft_print_msg("files: %lu reopened, %lu CSQ_IOC_CANCEL calls\n",
 		       atomic_load(&t.reopens), atomic_load(&t.cancel_calls));
-	ksft_print_msg("requeued: %lu after EFAULT, %lu after EMSGSIZE; %lu EAGAIN\n",
+	ksft_print_msg("failed reads: %lu EFAULT (message put back), %lu EMSGSIZE; %lu EAGAIN\n",
 		       atomic_load(&t.efault), atomic_load(&t.emsgsize),
 		       atomic_load(&t.eagain));
-	ksft_print_msg("device: completed +%lu, canceled +%lu, %u pending, %u kept\n",
+	ksft_print_msg("device: completed +%lu, canceled +%lu, interrupted +%lu\n",
 		       (unsigned long)(s->after.completed - s->before.completed),
-		       canceled, s->after.pending_reads, s->after.queued_msgs);
+		       canceled, interrupted);
+	ksft_print_msg("device: %u pending, %u kept\n",
+		       s->after.pending_reads, s->after.queued_msgs);
 	ksft_print_msg("lost %lu, duplicated %lu, phantom %lu, corrupt %lu, ticks twice %lu\n",
 		       s->lost, s->duplicated, s->phantom,
 		       atomic_load(&t.corrupt), atomic_load(&t.tick_dups));
@@ -1018,8 +1022,11 @@ static void check(struct stress *s)
 {
 	unsigned long completed = s->after.completed - s->before.completed;
 	unsigned long canceled = s->after.canceled - s->before.canceled;
+	unsigned long interrupted = s->after.interrupted -
+				    s->before.interrupted;
 	unsigned long seen_canceled = atomic_load(&t.ecanceled) +
 				      atomic_load(&t.eintr);
+	unsigned long ended = canceled + interrupted;
 	unsigned long unseen_max = atomic_load(&t.handled[ROLE_RESTART_READER]) +
 				   atomic_load(&t.kills);
 
@@ -1037,11 +1044,14 @@ static void check(struct stress *s)
 	ksft_test_result(completed == delivered(),
 			 "completed_counter_equals_messages_read\n");
 	/*
-	 * Every cancel someone saw is counted; the rest were restarted
-	 * under SA_RESTART or ended by SIGKILL, at most one per signal.
+	 * Every cancel someone saw is counted, ECANCELED as cancelled and
+	 * EINTR as interrupted; the rest were restarted under SA_RESTART or
+	 * ended by SIGKILL, at most one per signal.
 	 */
-	ksft_test_result(canceled >= seen_canceled &&
-			 canceled - seen_canceled <= unseen_max &&
+	ksft_test_result(canceled >= atomic_load(&t.ecanceled) &&
+			 interrupted >= atomic_load(&t.eintr) &&
+			 ended >= seen_canceled &&
+			 ended - seen_canceled <= unseen_max &&
 			 atomic_load(&t.ioctl_cancels) <= atomic_load(&t.ecanceled) &&
 			 atomic_load(&t.eintr) <= atomic_load(&t.handled[ROLE_EINTR_READER]),
 			 "canceled_counter_agrees_with_cancels_seen\n");

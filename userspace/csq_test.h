@@ -80,7 +80,6 @@ static inline int queued_msgs(int fd)
 	return stats_of(fd).queued_msgs;
 }
 
-/* A module parameter of csqdev, or -1 if it cannot be read. */
 /* Reads a small file (sysfs, procfs) into @buf as a string. */
 static inline ssize_t read_text(const char *path, char *buf, size_t size)
 {
@@ -97,6 +96,7 @@ static inline ssize_t read_text(const char *path, char *buf, size_t size)
 	return n;
 }
 
+/* A module parameter of csqdev, or -1 if it cannot be read. */
 static inline long read_param(const char *name)
 {
 	char path[128], buf[32];
@@ -105,6 +105,23 @@ static inline long read_param(const char *name)
 	if (read_text(path, buf, sizeof(buf)) <= 0)
 		return -1;
 	return strtol(buf, NULL, 10);
+}
+
+/* Sets a module parameter of csqdev; 0 or -1. */
+static inline int write_param(const char *name, long value)
+{
+	char path[128], buf[32];
+	int fd, len, ret = 0;
+
+	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
+	len = snprintf(buf, sizeof(buf), "%ld", value);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, buf, len) != len)
+		ret = -1;
+	close(fd);
+	return ret;
 }
 
 static inline ssize_t send_str(int fd, const char *s)

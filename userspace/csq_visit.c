@@ -146,7 +146,7 @@ int main(void)
 	if (pthread_kill(r[1].thread, SIGUSR1) ||
 	    !ended(&r[1], -1, EINTR, "a signal"))
 		return failed("a signal");
-	if (ioctl(b, CSQ_IOC_CANCEL) != 2 ||
+	if (ioctl(b, CSQ_IOC_CANCEL, 0) != 2 ||
 	    !ended(&r[2], -1, ECANCELED, "CSQ_IOC_CANCEL") ||
 	    !ended(&r[3], -1, ECANCELED, "CSQ_IOC_CANCEL"))
 		return failed("CSQ_IOC_CANCEL");

@@ -92,16 +92,18 @@ static int cmd_stats(int fd)
 
 	if (ioctl(fd, CSQ_IOC_STATS, &s))
 		return fail("stats");
-	printf("pending_reads %u\nqueued_msgs %u\ncompleted %llu\ncanceled %llu\n",
+	printf("pending_reads %u\nqueued_msgs %u\ncompleted %llu\n"
+	       "canceled %llu\ninterrupted %llu\n",
 	       s.pending_reads, s.queued_msgs,
 	       (unsigned long long)s.completed,
-	       (unsigned long long)s.canceled);
+	       (unsigned long long)s.canceled,
+	       (unsigned long long)s.interrupted);
 	return 0;
 }
 
 static int cmd_cancel(int fd)
 {
-	int n = ioctl(fd, CSQ_IOC_CANCEL);
+	int n = ioctl(fd, CSQ_IOC_CANCEL, 0);
 
 	if (n < 0)
 		return fail("cancel");

@@ -25,6 +25,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,19 +63,32 @@ static int catch_sigusr1(int sa_flags)
 	return sigaction(SIGUSR1, &sa, NULL);
 }
 
-/* Fills the backlog with "0", "1", ...; returns how many it took. */
-static long fill_backlog(int fd)
+/*
+ * Fills the stream with messages of CSQ_MSG_MAX bytes, numbered "0", "1",
+ * ... in their first bytes; returns how many it took.
+ */
+static long fill_stream(int fd)
 {
-	long backlog = read_param("backlog");
-	char msg[24];
+	long n = read_param("capacity") / CSQ_MSG_MAX;
+	char msg[CSQ_MSG_MAX] = { 0 };
 	long i;
 
-	for (i = 0; i < backlog; i++) {
+	for (i = 0; i < n; i++) {
 		snprintf(msg, sizeof(msg), "%ld", i);
-		if (send_str(fd, msg) != (ssize_t)strlen(msg))
+		if (write(fd, msg, sizeof(msg)) != sizeof(msg))
 			return -1;
 	}
-	return backlog;
+	return n;
+}
+
+/* Reads one message of fill_stream(); returns its number, or -1. */
+static long recv_filler(int fd)
+{
+	char buf[CSQ_MSG_MAX + 1];
+
+	if (recv_str(fd, buf, sizeof(buf)) != CSQ_MSG_MAX)
+		return -1;
+	return strtol(buf, NULL, 10);
 }
 
 static void *bad_page(void)
@@ -83,8 +97,11 @@ static void *bad_page(void)
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 }
 
-/* Whether thread @tid is asleep (state S) inside syscall @nr or @nr2. */
-static bool sleeps_in(pid_t tid, long nr, long nr2)
+/*
+ * Whether thread @tid is asleep inside syscall @nr or @nr2: in state S, or
+ * with @or_d also in state D (an uninterruptible sleep).
+ */
+static bool asleep_in(pid_t tid, long nr, long nr2, bool or_d)
 {
 	char path[64], buf[512], *p, *end;
 	long seen;
@@ -93,7 +110,7 @@ static bool sleeps_in(pid_t tid, long nr, long nr2)
 	if (read_text(path, buf, sizeof(buf)) < 0)
 		return false;
 	p = strrchr(buf, ')');
-	if (!p || strncmp(p, ") S", 3))
+	if (!p || (strncmp(p, ") S", 3) && !(or_d && !strncmp(p, ") D", 3))))
 		return false;
 	snprintf(path, sizeof(path), "/proc/self/task/%d/syscall", tid);
 	if (read_text(path, buf, sizeof(buf)) < 0)
@@ -103,6 +120,12 @@ static bool sleeps_in(pid_t tid, long nr, long nr2)
 	if (end == buf)
 		return false;
 	return seen == nr || seen == nr2;
+}
+
+/* Whether thread @tid is asleep (state S) inside syscall @nr or @nr2. */
+static bool sleeps_in(pid_t tid, long nr, long nr2)
+{
+	return asleep_in(tid, nr, nr2, false);
 }
 
 /* The number of a producer message "tick N", or 0 if it is not one. */
@@ -256,7 +279,10 @@ static void quiet_device(struct __test_metadata *_metadata, int *fd)
 	ASSERT_TRUE(WAIT_FOR(pending_reads(*fd) == 0));
 	ASSERT_LE(0, drain());
 	ASSERT_EQ(0, queued_msgs(*fd));
-	ASSERT_LE(4, read_param("backlog")) TH_LOG("cases need backlog >= 4");
+	ASSERT_EQ(0, read_param("capacity") % CSQ_MSG_MAX)
+		TH_LOG("cases need a capacity of whole CSQ_MSG_MAX messages");
+	ASSERT_LE(4, read_param("capacity") / CSQ_MSG_MAX)
+		TH_LOG("cases need room for 4 messages of CSQ_MSG_MAX bytes");
 }
 
 FIXTURE(csq) {
@@ -325,7 +351,7 @@ TEST_F(csq, write_of_0_bytes_returns_0_and_queues_nothing)
 	ASSERT_EQ(0, write(self->fd, "", 0));
 	ASSERT_EQ(1, pending_reads(self->fd));
 	ASSERT_FALSE(call_done(&c));
-	ASSERT_EQ(1, ioctl(self->fd, CSQ_IOC_CANCEL));
+	ASSERT_EQ(1, ioctl(self->fd, CSQ_IOC_CANCEL, 0));
 	ASSERT_EQ(0, call_join(&c));
 	ASSERT_EQ(ECANCELED, c.err);
 }
@@ -518,7 +544,8 @@ FIXTURE_TEARDOWN(csq_signal)
 
 /*
  * A signal cancels a blocked read: EINTR without SA_RESTART, a transparent
- * restart with it; no message is consumed by the cancelled read.
+ * restart with it; no message is consumed by the cancelled read.  Either
+ * way it counts as interrupted, not as cancelled.
  */
 TEST_F_TIMEOUT(csq_signal, signal_to_blocked_reader_cancels_its_request,
 	       SLOW_CASE_S)
@@ -532,8 +559,8 @@ TEST_F_TIMEOUT(csq_signal, signal_to_blocked_reader_cancels_its_request,
 	ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 1));
 	ASSERT_EQ(0, pthread_kill(c.thread, SIGUSR1));
 	ASSERT_TRUE(WAIT_FOR(atomic_load(&sigusr1_count) == 1));
-	ASSERT_TRUE(WAIT_FOR(stats_of(self->fd).canceled ==
-			     before.canceled + 1));
+	ASSERT_TRUE(WAIT_FOR(stats_of(self->fd).interrupted ==
+			     before.interrupted + 1));
 
 	if (variant->restarts) {
 		/* The restarted read parks again and gets the next message. */
@@ -553,46 +580,47 @@ TEST_F_TIMEOUT(csq_signal, signal_to_blocked_reader_cancels_its_request,
 		ASSERT_EQ(1, recv_str(self->fd, buf, sizeof(buf)));
 		ASSERT_STREQ("m", buf);
 	}
-	ASSERT_EQ(before.canceled + 1, stats_of(self->fd).canceled);
+	ASSERT_EQ(before.interrupted + 1, stats_of(self->fd).interrupted);
+	ASSERT_EQ(before.canceled, stats_of(self->fd).canceled);
 }
 
-/* A write whose backlog is full sleeps; a signal fails it, nothing queued. */
-TEST_F_TIMEOUT(csq_signal, signal_to_writer_blocked_on_full_backlog_cancels_the_write,
+/* A write to a full stream sleeps; a signal fails it, nothing queued. */
+TEST_F_TIMEOUT(csq_signal, signal_to_writer_blocked_on_full_stream_cancels_the_write,
 	       SLOW_CASE_S)
 {
 	struct call c = { 0 };
-	long backlog, i;
 	char buf[16];
+	long n, i;
 
 	if (!have_proc())
 		SKIP(return, "needs /proc to see the writer sleep");
-	backlog = fill_backlog(self->fd);
-	ASSERT_LT(0, backlog);
+	n = fill_stream(self->fd);
+	ASSERT_LT(0, n);
 	ASSERT_EQ(0, start_write(&c, self->fd, "late"));
 	ASSERT_TRUE(WAIT_FOR(sleeps_in(atomic_load(&c.tid), SYS_write,
 				       SYS_write)));
 	ASSERT_EQ(0, pthread_kill(c.thread, SIGUSR1));
 
 	if (variant->restarts) {
-		/* Restarted, it sleeps again until a read makes room. */
+		/* Restarted, it sleeps again until reads free half the room. */
 		ASSERT_TRUE(WAIT_FOR(atomic_load(&sigusr1_count) == 1));
 		ASSERT_TRUE(WAIT_FOR(sleeps_in(atomic_load(&c.tid), SYS_write,
 					       SYS_write)));
-		ASSERT_EQ(backlog, queued_msgs(self->fd));
-		ASSERT_LT(0, recv_str(self->fd, buf, sizeof(buf)));
+		ASSERT_EQ(n, queued_msgs(self->fd));
+		for (i = 0; i < n / 2; i++)
+			ASSERT_EQ(i, recv_filler(self->fd));
 		ASSERT_EQ(0, call_join(&c));
 		ASSERT_EQ(4, c.ret);
-		ASSERT_EQ(backlog, queued_msgs(self->fd));
-		for (i = 1; i < backlog; i++)
-			ASSERT_LT(0, recv_str(self->fd, buf, sizeof(buf)));
+		for (; i < n; i++)
+			ASSERT_EQ(i, recv_filler(self->fd));
 		ASSERT_LT(0, recv_str(self->fd, buf, sizeof(buf)));
 		ASSERT_STREQ("late", buf);
 	} else {
 		ASSERT_EQ(0, call_join(&c));
 		ASSERT_EQ(-1, c.ret);
 		ASSERT_EQ(EINTR, c.err);
-		ASSERT_EQ(backlog, queued_msgs(self->fd));
-		ASSERT_EQ(backlog, drain());
+		ASSERT_EQ(n, queued_msgs(self->fd));
+		ASSERT_EQ(n, drain());
 	}
 }
 
@@ -677,7 +705,7 @@ static void spin_ns(long ns)
 static void *storm_writer(void *arg)
 {
 	struct storm *s = arg;
-	__u64 canceled = 0, now;
+	__u64 interrupted = 0, now;
 	long delay_ns = 0;
 	char msg[16];
 	unsigned int i;
@@ -687,13 +715,13 @@ static void *storm_writer(void *arg)
 		while (pending_reads(s->fd) != 1 &&
 		       !atomic_load(&s->reader_done))
 			sched_yield();
-		now = stats_of(s->fd).canceled;
-		if (i && now != canceled)
+		now = stats_of(s->fd).interrupted;
+		if (i && now != interrupted)
 			delay_ns -= STORM_STEP_NS;
 		else if (i)
 			delay_ns += STORM_STEP_NS;
 		delay_ns = delay_ns < 0 ? 0 : delay_ns;
-		canceled = now;
+		interrupted = now;
 		pthread_kill(s->reader, SIGUSR1);
 		spin_ns(delay_ns);
 		if (send_str(s->fd, msg) < 0) {
@@ -751,7 +779,7 @@ TEST_F_TIMEOUT(csq_signal, messages_racing_signals_are_each_read_once_in_order,
 		nap();
 	}
 	if (lost)
-		ioctl(self->fd, CSQ_IOC_CANCEL);
+		ioctl(self->fd, CSQ_IOC_CANCEL, 0);
 	ASSERT_EQ(0, pthread_join(writer, NULL));
 	ASSERT_EQ(0, pthread_join(s.reader, NULL));
 
@@ -904,7 +932,7 @@ TEST_F_TIMEOUT(csq, ioctl_cancel_cancels_reads_of_all_threads_and_processes_on_t
 	ASSERT_LE(0, pid);
 	ASSERT_TRUE(WAIT_FOR(pending_reads(fd) == 3));
 
-	ASSERT_EQ(2, ioctl(fd, CSQ_IOC_CANCEL));
+	ASSERT_EQ(2, ioctl(fd, CSQ_IOC_CANCEL, 0));
 	ASSERT_EQ(0, call_join(&mine));
 	ASSERT_EQ(-1, mine.ret);
 	ASSERT_EQ(ECANCELED, mine.err);
@@ -921,7 +949,7 @@ TEST_F_TIMEOUT(csq, ioctl_cancel_cancels_reads_of_all_threads_and_processes_on_t
 
 TEST_F(csq, ioctl_cancel_without_pending_reads_returns_0)
 {
-	ASSERT_EQ(0, ioctl(self->fd, CSQ_IOC_CANCEL));
+	ASSERT_EQ(0, ioctl(self->fd, CSQ_IOC_CANCEL, 0));
 }
 
 /* CSQ_IOC_STATS: pending reads, kept messages, completed and cancelled. */
@@ -950,7 +978,7 @@ TEST_F_TIMEOUT(csq, stats_count_pending_queued_completed_and_canceled,
 
 	ASSERT_EQ(0, start_read(&c, self->fd, NULL, CSQ_MSG_MAX));
 	ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 1));
-	ASSERT_EQ(1, ioctl(self->fd, CSQ_IOC_CANCEL));
+	ASSERT_EQ(1, ioctl(self->fd, CSQ_IOC_CANCEL, 0));
 	ASSERT_EQ(0, call_join(&c));
 	s = stats_of(self->fd);
 	ASSERT_EQ(0U, s.pending_reads);
@@ -980,57 +1008,60 @@ TEST_F(csq, unknown_ioctl_fails_enotty)
 	ASSERT_EQ(ENOTTY, errno);
 }
 
-/* Writes with no reader are kept up to `backlog`; then O_NONBLOCK EAGAIN. */
-TEST_F(csq, write_to_full_backlog_with_nonblock_fails_eagain_and_queues_nothing)
+/* Writes with no reader are kept up to capacity bytes; then EAGAIN. */
+TEST_F(csq, write_to_full_stream_with_nonblock_fails_eagain_and_queues_nothing)
 {
-	char msg[16], buf[16];
-	long backlog, i;
+	char buf[16];
+	long n, i;
 	int fd;
 
 	fd = open_csq(O_NONBLOCK);
 	ASSERT_LE(0, fd);
-	backlog = fill_backlog(fd);
-	ASSERT_LT(0, backlog);
-	ASSERT_EQ(backlog, queued_msgs(fd));
+	n = fill_stream(fd);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(n, queued_msgs(fd));
 	ASSERT_EQ(-1, send_str(fd, "late"));
 	ASSERT_EQ(EAGAIN, errno);
-	ASSERT_EQ(backlog, queued_msgs(fd));
+	ASSERT_EQ(n, queued_msgs(fd));
 	/* Everything kept comes back, in order, and nothing more. */
-	for (i = 0; i < backlog; i++) {
-		snprintf(msg, sizeof(msg), "%ld", i);
-		ASSERT_LT(0, recv_str(fd, buf, sizeof(buf)));
-		ASSERT_STREQ(msg, buf);
-	}
+	for (i = 0; i < n; i++)
+		ASSERT_EQ(i, recv_filler(fd));
 	ASSERT_EQ(-1, recv_str(fd, buf, sizeof(buf)));
 	ASSERT_EQ(EAGAIN, errno);
 	close(fd);
 }
 
-/* A blocking write to a full backlog sleeps until a read makes room. */
-TEST_F_TIMEOUT(csq, write_to_full_backlog_blocks_until_a_read_makes_room,
+/*
+ * A blocking write to a full stream sleeps until reads have freed half of
+ * it, as a pipe's writer waits for a whole page: not a wake-up per read.
+ */
+TEST_F_TIMEOUT(csq, write_to_full_stream_sleeps_until_reads_free_half_of_it,
 	       SLOW_CASE_S)
 {
 	struct call c = { 0 };
-	long backlog, i;
 	char buf[16];
+	long n, i;
 
 	if (!have_proc())
 		SKIP(return, "needs /proc to see the writer sleep");
-	backlog = fill_backlog(self->fd);
-	ASSERT_LT(0, backlog);
+	n = fill_stream(self->fd);
+	ASSERT_LT(0, n);
 	ASSERT_EQ(0, start_write(&c, self->fd, "late"));
 	ASSERT_TRUE(WAIT_FOR(sleeps_in(atomic_load(&c.tid), SYS_write,
 				       SYS_write)));
-	ASSERT_FALSE(call_done(&c));
-	ASSERT_EQ(backlog, queued_msgs(self->fd));
+	ASSERT_EQ(n, queued_msgs(self->fd));
 
-	ASSERT_LT(0, recv_str(self->fd, buf, sizeof(buf)));
-	ASSERT_STREQ("0", buf);
+	for (i = 0; i < n / 2 - 1; i++) {
+		ASSERT_EQ(i, recv_filler(self->fd));
+		ASSERT_TRUE(sleeps_in(atomic_load(&c.tid), SYS_write,
+				      SYS_write));
+	}
+	ASSERT_FALSE(call_done(&c));
+	ASSERT_EQ(i, recv_filler(self->fd));
 	ASSERT_EQ(0, call_join(&c));
 	ASSERT_EQ(4, c.ret);
-	ASSERT_EQ(backlog, queued_msgs(self->fd));
-	for (i = 1; i < backlog; i++)
-		ASSERT_LT(0, recv_str(self->fd, buf, sizeof(buf)));
+	for (i++; i < n; i++)
+		ASSERT_EQ(i, recv_filler(self->fd));
 	ASSERT_LT(0, recv_str(self->fd, buf, sizeof(buf)));
 	ASSERT_STREQ("late", buf);
 }
@@ -1042,18 +1073,18 @@ static short poll_now(int fd)
 	return poll(&pfd, 1, 0) < 0 ? -1 : pfd.revents;
 }
 
-/* poll: POLLIN when a message waits, POLLOUT when the backlog has room. */
+/*
+ * poll: POLLIN when a message waits, POLLOUT when the stream has room for a
+ * message of any size.
+ */
 TEST_F(csq, poll_reports_pollin_for_a_kept_message_and_pollout_for_room)
 {
-	long backlog;
-
 	ASSERT_EQ(POLLOUT, poll_now(self->fd));
 	ASSERT_EQ(1, send_str(self->fd, "m"));
 	ASSERT_EQ(POLLIN | POLLOUT, poll_now(self->fd));
 	ASSERT_EQ(1, drain());
 	ASSERT_EQ(POLLOUT, poll_now(self->fd));
-	backlog = fill_backlog(self->fd);
-	ASSERT_LT(0, backlog);
+	ASSERT_LT(0, fill_stream(self->fd));
 	ASSERT_EQ(POLLIN, poll_now(self->fd));
 	ASSERT_EQ(0, pending_reads(self->fd));
 }
@@ -1163,7 +1194,7 @@ TEST_F_TIMEOUT(csq, sigkill_to_blocked_reader_leaves_no_request_behind,
 	ASSERT_TRUE(WIFSIGNALED(status));
 	ASSERT_EQ(SIGKILL, WTERMSIG(status));
 	ASSERT_EQ(0, pending_reads(self->fd));
-	ASSERT_EQ(before.canceled + 1, stats_of(self->fd).canceled);
+	ASSERT_EQ(before.interrupted + 1, stats_of(self->fd).interrupted);
 	/* No dead request swallows the next message. */
 	ASSERT_EQ(1, send_str(self->fd, "m"));
 	ASSERT_EQ(1, queued_msgs(self->fd));
@@ -1241,6 +1272,298 @@ TEST_F_TIMEOUT(csq, close_racing_producer_completion_ends_read_with_tick_or_ecan
 	}
 	ASSERT_EQ(0, set_producer(self->fd, 0));
 	ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 0));
+}
+
+/* Where debugfs shows csqdev's test knob and page count. */
+#define CSQ_DEBUGFS	"/sys/kernel/debug/csqdev/"
+
+/* How long a read waits on its way in (debugfs); 0 or -1. */
+static int set_read_delay(long us)
+{
+	char buf[32];
+	int fd, len, ret = 0;
+
+	len = snprintf(buf, sizeof(buf), "%ld", us);
+	fd = open(CSQ_DEBUGFS "read_delay_us", O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (write(fd, buf, len) != len)
+		ret = -1;
+	close(fd);
+	return ret;
+}
+
+/* The pages csqdev's messages hold (debugfs), or -1. */
+static long message_pages(void)
+{
+	char buf[32];
+
+	if (read_text(CSQ_DEBUGFS "pages", buf, sizeof(buf)) <= 0)
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Waits at most @ms milliseconds for @c to return; whether it did. */
+static bool call_done_within(struct call *c, long long ms)
+{
+	long long end = now_ms() + ms;
+
+	while (!call_done(c) && now_ms() < end)
+		nap();
+	return call_done(c);
+}
+
+#define ENTRY_DELAY_US	100000
+#define ENTRY_ROUNDS	20
+
+FIXTURE(entry) {
+	int fd;
+};
+
+FIXTURE_SETUP(entry)
+{
+	quiet_device(_metadata, &self->fd);
+	if (!have_proc() || set_read_delay(ENTRY_DELAY_US))
+		SKIP(return, "needs /proc and csqdev's debugfs knob");
+}
+
+FIXTURE_TEARDOWN(entry)
+{
+	set_read_delay(0);
+	if (self->fd >= 0)
+		close(self->fd);
+}
+
+/*
+ * A close() that comes while a read is on its way in (entered, not parked
+ * yet: held on purpose by the debugfs knob) ends that read with ECANCELED
+ * as soon as it looks, not whenever a write or a signal comes.
+ */
+TEST_F_TIMEOUT(entry, close_while_a_read_is_entering_ends_it_with_ecanceled,
+	       SLOW_CASE_S)
+{
+	struct call c = { 0 };
+	int i, fd;
+
+	for (i = 0; i < ENTRY_ROUNDS; i++) {
+		fd = open_csq(0);
+		ASSERT_LE(0, fd);
+		ASSERT_EQ(0, start_read(&c, fd, NULL, CSQ_MSG_MAX));
+		ASSERT_TRUE(WAIT_FOR(asleep_in(atomic_load(&c.tid), SYS_read,
+					       SYS_read, true)));
+		/* Asleep in read() and not parked: on its way in. */
+		ASSERT_EQ(0, pending_reads(self->fd));
+		ASSERT_EQ(0, close(fd));
+		if (!call_done_within(&c, ENTRY_DELAY_US / 1000 + 1000)) {
+			/* Parked after its close: let it go, then fail. */
+			ioctl(self->fd, CSQ_IOC_CANCEL, 0);
+			send_str(self->fd, "release");
+			ASSERT_EQ(0, call_join(&c));
+			ASSERT_TRUE(false)
+				TH_LOG("round %d: parked after its close", i);
+		}
+		ASSERT_EQ(0, call_join(&c));
+		ASSERT_EQ(-1, c.ret);
+		ASSERT_EQ(ECANCELED, c.err) TH_LOG("round %d: %s", i,
+						   strerror(c.err));
+	}
+	ASSERT_EQ(0, pending_reads(self->fd));
+}
+
+/*
+ * The same close by another process that shares the file (a child closing
+ * its copy) leaves the entering read alone: it parks and gets a message.
+ */
+TEST_F_TIMEOUT(entry, close_by_another_process_while_a_read_is_entering_leaves_it,
+	       SLOW_CASE_S)
+{
+	struct call c = { 0 };
+	int go[2], fd, status;
+	pid_t child;
+	char x;
+
+	fd = open_csq(0);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, pipe(go));
+	child = fork();
+	ASSERT_LE(0, child);
+	if (!child) {
+		/* Holds its copy of @fd until told, then closes it and exits. */
+		close(go[1]);
+		if (read(go[0], &x, 1) != 1)
+			_exit(1);
+		_exit(close(fd) ? 2 : 0);
+	}
+	close(go[0]);
+	ASSERT_EQ(0, start_read(&c, fd, NULL, CSQ_MSG_MAX));
+	ASSERT_TRUE(WAIT_FOR(asleep_in(atomic_load(&c.tid), SYS_read,
+				       SYS_read, true)));
+	ASSERT_EQ(0, pending_reads(self->fd));
+	ASSERT_EQ(1, write(go[1], "x", 1));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status) && !WEXITSTATUS(status));
+
+	ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 1));
+	ASSERT_FALSE(call_done(&c));
+	ASSERT_EQ(1, send_str(self->fd, "m"));
+	ASSERT_EQ(0, call_join(&c));
+	ASSERT_TRUE(got(&c, "m"));
+	close(go[1]);
+	close(fd);
+}
+
+/* RWF_NOWAIT never blocks and never queues: EAGAIN on an empty stream. */
+TEST_F(csq, nowait_read_of_empty_stream_fails_eagain_and_queues_nothing)
+{
+	char buf[16] = { 0 };
+	struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+
+	ASSERT_EQ(-1, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(EAGAIN, errno) TH_LOG("%s", strerror(errno));
+	ASSERT_EQ(0, pending_reads(self->fd));
+	ASSERT_EQ(2, send_str(self->fd, "hi"));
+	ASSERT_EQ(2, preadv2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(0, memcmp(buf, "hi", 2));
+}
+
+/* RWF_NOWAIT write to a full stream: EAGAIN at once, nothing queued. */
+TEST_F(csq, nowait_write_to_full_stream_fails_eagain_and_queues_nothing)
+{
+	struct iovec iov = { .iov_base = "late", .iov_len = 4 };
+	long n;
+
+	n = fill_stream(self->fd);
+	ASSERT_LT(0, n);
+	ASSERT_EQ(-1, pwritev2(self->fd, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+	ASSERT_EQ(n, queued_msgs(self->fd));
+	ASSERT_EQ(n, drain());
+}
+
+#define ORDER_ROUNDS	10
+
+/*
+ * A message goes to the oldest parked read that can hold it: a parked read
+ * too small for it fails EMSGSIZE at once, and the message goes to the next
+ * one, not back to the stream to be passed around.  Written back to back
+ * with a second message, that one must not overtake it.
+ */
+TEST_F_TIMEOUT(csq, parked_read_too_small_fails_emsgsize_and_the_next_that_fits_gets_it,
+	       SLOW_CASE_S)
+{
+	struct call small = { 0 }, big = { 0 };
+	char buf[8];
+	int i;
+
+	for (i = 0; i < ORDER_ROUNDS; i++) {
+		ASSERT_EQ(0, start_read(&small, self->fd, NULL, 4));
+		ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 1));
+		ASSERT_EQ(0, start_read(&big, self->fd, NULL, 64));
+		ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 2));
+		ASSERT_EQ(10, send_str(self->fd, "0123456789"));
+		ASSERT_EQ(1, send_str(self->fd, "x"));
+		ASSERT_EQ(0, call_join(&small));
+		ASSERT_EQ(0, call_join(&big));
+		ASSERT_EQ(-1, small.ret);
+		ASSERT_EQ(EMSGSIZE, small.err);
+		ASSERT_TRUE(got(&big, "0123456789"))
+			TH_LOG("round %d: got %zd bytes", i, big.ret);
+		ASSERT_EQ(1, recv_str(self->fd, buf, sizeof(buf)));
+		ASSERT_STREQ("x", buf);
+	}
+}
+
+/* Parked reads too small for two messages fail, and leave them in order. */
+TEST_F_TIMEOUT(csq, parked_reads_too_small_for_two_messages_leave_them_in_order,
+	       SLOW_CASE_S)
+{
+	struct call c[2] = { 0 };
+	char buf[8];
+	int i, k;
+
+	for (i = 0; i < ORDER_ROUNDS; i++) {
+		for (k = 0; k < 2; k++) {
+			ASSERT_EQ(0, start_read(&c[k], self->fd, NULL, 2));
+			ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == k + 1));
+		}
+		ASSERT_EQ(4, send_str(self->fd, "aaaa"));
+		ASSERT_EQ(4, send_str(self->fd, "bbbb"));
+		for (k = 0; k < 2; k++) {
+			ASSERT_EQ(0, call_join(&c[k]));
+			ASSERT_EQ(EMSGSIZE, c[k].err);
+		}
+		ASSERT_EQ(4, recv_str(self->fd, buf, sizeof(buf)));
+		ASSERT_STREQ("aaaa", buf) TH_LOG("round %d", i);
+		ASSERT_EQ(4, recv_str(self->fd, buf, sizeof(buf)));
+		ASSERT_STREQ("bbbb", buf);
+	}
+}
+
+/* FIONREAD: the length of the next message, 0 when none is kept. */
+TEST_F(csq, fionread_tells_the_length_of_the_next_message)
+{
+	char buf[8];
+	int n = -1;
+
+	ASSERT_EQ(0, ioctl(self->fd, FIONREAD, &n));
+	ASSERT_EQ(0, n);
+	ASSERT_EQ(5, send_str(self->fd, "hello"));
+	ASSERT_EQ(3, send_str(self->fd, "abc"));
+	ASSERT_EQ(0, ioctl(self->fd, FIONREAD, &n));
+	ASSERT_EQ(5, n);
+	ASSERT_EQ(5, recv_str(self->fd, buf, sizeof(buf)));
+	ASSERT_EQ(0, ioctl(self->fd, FIONREAD, &n));
+	ASSERT_EQ(3, n);
+	ASSERT_EQ(-1, ioctl(self->fd, FIONREAD, NULL));
+	ASSERT_EQ(EFAULT, errno);
+}
+
+/* CSQ_IOC_CANCEL takes no argument: one is refused, nothing cancelled. */
+TEST_F_TIMEOUT(csq, ioctl_cancel_with_an_argument_fails_einval,
+	       SLOW_CASE_S)
+{
+	struct call c = { 0 };
+
+	ASSERT_EQ(0, start_read(&c, self->fd, NULL, CSQ_MSG_MAX));
+	ASSERT_TRUE(WAIT_FOR(pending_reads(self->fd) == 1));
+	ASSERT_EQ(-1, ioctl(self->fd, CSQ_IOC_CANCEL, 1));
+	ASSERT_EQ(EINVAL, errno);
+	ASSERT_EQ(1, pending_reads(self->fd));
+	ASSERT_EQ(1, ioctl(self->fd, CSQ_IOC_CANCEL, 0));
+	ASSERT_EQ(0, call_join(&c));
+	ASSERT_EQ(ECANCELED, c.err);
+}
+
+/*
+ * Page memory is invisible to kmemleak: the pool counts its pages, and a
+ * message of its own pages is counted out when written and back when read.
+ */
+TEST_F(csq, pages_of_messages_are_counted_out_and_back)
+{
+	static char msg[CSQ_MSG_MAX];
+	long before, per_msg;
+	int i;
+
+	before = message_pages();
+	if (before < 0)
+		SKIP(return, "needs csqdev's debugfs");
+	memset(msg, 'p', sizeof(msg));
+	ASSERT_EQ(CSQ_MSG_MAX, write(self->fd, msg, sizeof(msg)));
+	per_msg = message_pages() - before;
+	ASSERT_LT(0, per_msg);
+	for (i = 1; i < 4; i++)
+		ASSERT_EQ(CSQ_MSG_MAX, write(self->fd, msg, sizeof(msg)));
+	ASSERT_EQ(before + 4 * per_msg, message_pages());
+	ASSERT_EQ(4, drain());
+	ASSERT_EQ(before, message_pages());
 }
 
 TEST_HARNESS_MAIN

@@ -5,6 +5,7 @@
  *
  * Every write() is one message of 1 to CSQ_MSG_MAX bytes; every read()
  * returns one whole message.  All opens of the device share one stream.
+ * FIONREAD tells the length of the next message (0 if none is kept).
  */
 #ifndef _UAPI_LINUX_CSQ_H
 #define _UAPI_LINUX_CSQ_H
@@ -23,14 +24,18 @@
  * @pending_reads: blocked reads queued now.
  * @queued_msgs: messages written and not yet read.
  * @completed: reads that returned a message since the module was loaded.
- * @canceled: reads cancelled since load, whatever the cause (a signal,
- *	close() or CSQ_IOC_CANCEL).
+ * @canceled: reads cancelled since load by close(), CSQ_IOC_CANCEL or
+ *	teardown: they failed with ECANCELED.
+ * @interrupted: reads taken back since load because a signal came: they
+ *	failed with EINTR or, under SA_RESTART, were restarted (and then
+ *	count again as whatever the restarted read became).
  */
 struct csq_stats {
 	__u32 pending_reads;
 	__u32 queued_msgs;
 	__u64 completed;
 	__u64 canceled;
+	__u64 interrupted;
 };
 
 /**
@@ -46,7 +51,10 @@ struct csq_producer {
 
 #define CSQ_IOC_MAGIC		0xC5
 
-/* Cancel every pending read on this open file; returns how many. */
+/*
+ * Cancel every pending read on this open file; returns how many.  The
+ * argument must be 0 (pass it: ioctl(2) reads one whatever the call says).
+ */
 #define CSQ_IOC_CANCEL		_IO(CSQ_IOC_MAGIC, 1)
 #define CSQ_IOC_STATS		_IOR(CSQ_IOC_MAGIC, 2, struct csq_stats)
 #define CSQ_IOC_PRODUCER	_IOW(CSQ_IOC_MAGIC, 3, struct csq_producer)

@@ -1,457 +1,47 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * KUnit tests for csq, the cancel-safe request queue.
+ * KUnit tests for the queue of csq (csq_queue.c): insert, take back by
+ * context, take the next, flush, the accounting that teardown waits on.
  *
- * The library is driven through a recording fake (a queue with its own list
- * and lock that counts every callback, checks the lock balance and that
- * nothing is completed under the lock), through the ready-made FIFO ops,
- * through a priority queue written here, and without any queue at all
- * through the raw cancel-routine layer.  Every race is tested twice: as a
- * deterministic case named by the order of its events, and for real by
- * kthreads on every CPU racing on one queue.
+ * The queue is driven through the recording fake (csq_fake.h), through the
+ * library's own lists, and through a priority queue written here.  Every
+ * race is tested twice: as a deterministic case named by the order of its
+ * events, and for real by kthreads on every CPU racing on one queue.
  */
 
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/cpumask.h>
 #include <linux/delay.h>
-#include <linux/hrtimer.h>
-#include <linux/irqflags.h>
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/preempt.h>
 #include <linux/sched.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 
-#include "csq.h"
-
-/* Requests per fake queue; deterministic cases use a handful. */
-#define CSQ_FAKE_NR_REQS	8
-
-/* How long a case waits for another context before it calls it hung. */
-#define CSQ_TEST_TIMEOUT	(10 * HZ)
-
-struct csq_fake;
-
-/**
- * struct csq_test_req - a request as the deterministic cases see it
- * @req: the request under test.
- * @ctx: its context, for csq_remove_req().
- * @fake: the queue it belongs to.
- * @prio: its priority, for the priority queue.
- * @nr_completed: how many times it was completed; 1 is the only right
- *	answer once it has left the queue.
- */
-struct csq_test_req {
-	struct csq_req req;
-	struct csq_req_ctx ctx;
-	struct csq_fake *fake;
-	unsigned int prio;
-	atomic_t nr_completed;
-};
-
-/**
- * struct csq_fake - a queue that records what the library does to it
- * @csq: the queue under test.
- * @test: the running test, for the checks made at cleanup.
- * @lock: the queue lock of the fake ops.
- * @pending: the queued requests of the fake ops, in order.
- * @locked: whether @lock is held, set and cleared by the lock callbacks.
- * @nr_insert: calls of @insert.
- * @nr_insert_ex: calls of @insert_ex.
- * @nr_remove: calls of @remove.
- * @nr_peek_next: calls of @peek_next.
- * @nr_acquire: calls of @acquire_lock.
- * @nr_release: calls of @release_lock.
- * @nr_complete_canceled: calls of @complete_canceled.
- * @nr_lock_errors: list callbacks run without the lock, an acquire of a
- *	held lock, a release of a free one.
- * @nr_locked_completions: completions seen with the queue lock held.
- * @nr_linked_completions: cancelled requests completed while still linked
- *	or still associated with their context.
- * @last_insert_ctx: what @insert_ex was last given.
- * @cancel_on_insert: a request that @insert cancels as soon as it has
- *	linked it, before the library arms it.
- * @cancel_on_insert_ret: what that csq_req_cancel() returned.
- * @r: the requests of the queue, alive as long as the queue.
- *
- * The callback counters are written under @lock or, for the ready-made
- * ops, only from the test thread; the error counters from anywhere.
- */
-struct csq_fake {
-	struct csq csq;
-	struct kunit *test;
-	spinlock_t lock;	/* protects pending, locked */
-	struct list_head pending;
-	bool locked;
-	unsigned int nr_insert;
-	unsigned int nr_insert_ex;
-	unsigned int nr_remove;
-	unsigned int nr_peek_next;
-	unsigned int nr_acquire;
-	unsigned int nr_release;
-	atomic_t nr_complete_canceled;
-	atomic_t nr_lock_errors;
-	atomic_t nr_locked_completions;
-	atomic_t nr_linked_completions;
-	void *last_insert_ctx;
-	struct csq_req *cancel_on_insert;
-	bool cancel_on_insert_ret;
-	struct csq_test_req r[CSQ_FAKE_NR_REQS];
-};
-
-static struct csq_fake *to_fake(struct csq *csq)
-{
-	return container_of(csq, struct csq_fake, csq);
-}
-
-static struct csq_test_req *to_test_req(struct csq_req *req)
-{
-	return container_of(req, struct csq_test_req, req);
-}
-
-/* Whether the current context holds @csq's lock, whatever its type. */
-static bool csq_test_lock_held(struct csq *csq)
-{
-#ifdef CONFIG_LOCKDEP
-	return lockdep_is_held(csq) == LOCK_STATE_HELD;
-#else
-	return false;
-#endif
-}
-
-static void csq_fake_check_locked(struct csq_fake *fake)
-{
-	if (!fake->locked)
-		atomic_inc(&fake->nr_lock_errors);
-}
-
-static void csq_fake_insert(struct csq *csq, struct csq_req *req)
-{
-	struct csq_fake *fake = to_fake(csq);
-
-	csq_fake_check_locked(fake);
-	fake->nr_insert++;
-	list_add_tail(&req->entry, &fake->pending);
-	if (req == fake->cancel_on_insert)
-		fake->cancel_on_insert_ret = csq_req_cancel(req);
-}
-
-/* @insert_ctx, if not NULL, points to the errno with which to refuse. */
-static int csq_fake_insert_ex(struct csq *csq, struct csq_req *req,
-			      void *insert_ctx)
-{
-	struct csq_fake *fake = to_fake(csq);
-	int *refusal = insert_ctx;
-
-	csq_fake_check_locked(fake);
-	fake->nr_insert_ex++;
-	fake->last_insert_ctx = insert_ctx;
-	if (refusal && *refusal)
-		return *refusal;
-	list_add_tail(&req->entry, &fake->pending);
-	return 0;
-}
-
-static void csq_fake_remove(struct csq *csq, struct csq_req *req)
-{
-	struct csq_fake *fake = to_fake(csq);
-
-	csq_fake_check_locked(fake);
-	fake->nr_remove++;
-	list_del_init(&req->entry);
-}
-
-/* A NULL @peek_ctx matches every request, else the requests it owns. */
-static struct csq_req *csq_fake_peek_next(struct csq *csq,
-					  struct csq_req *req, void *peek_ctx)
-{
-	struct csq_fake *fake = to_fake(csq);
-
-	csq_fake_check_locked(fake);
-	fake->nr_peek_next++;
-	req = req ? list_next_entry(req, entry) :
-		    list_first_entry(&fake->pending, struct csq_req, entry);
-	list_for_each_entry_from(req, &fake->pending, entry) {
-		if (!peek_ctx || req->owner == peek_ctx)
-			return req;
-	}
-	return NULL;
-}
-
-static void csq_fake_acquire_lock(struct csq *csq, unsigned long *flags)
-	__acquires(&to_fake(csq)->lock)
-{
-	struct csq_fake *fake = to_fake(csq);
-
-	spin_lock_irqsave(&fake->lock, *flags);
-	if (fake->locked)
-		atomic_inc(&fake->nr_lock_errors);
-	fake->locked = true;
-	fake->nr_acquire++;
-}
-
-static void csq_fake_release_lock(struct csq *csq, unsigned long flags)
-	__releases(&to_fake(csq)->lock)
-{
-	struct csq_fake *fake = to_fake(csq);
-
-	if (!fake->locked)
-		atomic_inc(&fake->nr_lock_errors);
-	fake->locked = false;
-	fake->nr_release++;
-	spin_unlock_irqrestore(&fake->lock, flags);
-}
-
-/* Whether a completion now would happen under @fake's queue lock. */
-static bool csq_fake_completing_locked(struct csq_fake *fake)
-{
-	return READ_ONCE(fake->locked) || csq_test_lock_held(&fake->csq);
-}
-
-static void csq_fake_complete_canceled(struct csq *csq, struct csq_req *req)
-{
-	struct csq_fake *fake = to_fake(csq);
-
-	if (csq_fake_completing_locked(fake))
-		atomic_inc(&fake->nr_locked_completions);
-	if (!list_empty(&req->entry) || req->ctx)
-		atomic_inc(&fake->nr_linked_completions);
-	atomic_inc(&fake->nr_complete_canceled);
-	csq_req_complete(req, -ECANCELED, 0);
-}
-
-/* The @complete_fn of every test request; wakes @done as well. */
-static void csq_test_req_complete(struct csq_req *req)
-{
-	struct csq_test_req *treq = to_test_req(req);
-
-	if (csq_fake_completing_locked(treq->fake))
-		atomic_inc(&treq->fake->nr_locked_completions);
-	atomic_inc(&treq->nr_completed);
-	complete(&req->done);
-}
-
-static const struct csq_ops csq_fake_ops = {
-	.insert = csq_fake_insert,
-	.remove = csq_fake_remove,
-	.peek_next = csq_fake_peek_next,
-	.acquire_lock = csq_fake_acquire_lock,
-	.release_lock = csq_fake_release_lock,
-	.complete_canceled = csq_fake_complete_canceled,
-};
-
-static const struct csq_ops csq_fake_ex_ops = {
-	.insert_ex = csq_fake_insert_ex,
-	.remove = csq_fake_remove,
-	.peek_next = csq_fake_peek_next,
-	.acquire_lock = csq_fake_acquire_lock,
-	.release_lock = csq_fake_release_lock,
-	.complete_canceled = csq_fake_complete_canceled,
-};
-
-/*
- * A priority queue: @pending sorted by descending priority, FIFO among
- * equals.  The peek context is the lowest priority the caller accepts;
- * because the list is sorted, the first request below it ends the walk.
- */
-static void csq_prio_insert(struct csq *csq, struct csq_req *req)
-{
-	struct csq_fake *fake = to_fake(csq);
-	unsigned int prio = to_test_req(req)->prio;
-	struct csq_req *pos;
-
-	csq_fake_check_locked(fake);
-	fake->nr_insert++;
-	list_for_each_entry(pos, &fake->pending, entry) {
-		if (to_test_req(pos)->prio < prio)
-			break;
-	}
-	list_add_tail(&req->entry, &pos->entry);
-}
-
-static struct csq_req *csq_prio_peek_next(struct csq *csq,
-					  struct csq_req *req, void *peek_ctx)
-{
-	struct csq_fake *fake = to_fake(csq);
-	const unsigned int *min_prio = peek_ctx;
-
-	csq_fake_check_locked(fake);
-	fake->nr_peek_next++;
-	req = req ? list_next_entry(req, entry) :
-		    list_first_entry(&fake->pending, struct csq_req, entry);
-	if (list_entry_is_head(req, &fake->pending, entry))
-		return NULL;
-	if (min_prio && to_test_req(req)->prio < *min_prio)
-		return NULL;
-	return req;
-}
-
-static const struct csq_ops csq_prio_ops = {
-	.insert = csq_prio_insert,
-	.remove = csq_fake_remove,
-	.peek_next = csq_prio_peek_next,
-	.acquire_lock = csq_fake_acquire_lock,
-	.release_lock = csq_fake_release_lock,
-	.complete_canceled = csq_fake_complete_canceled,
-};
-
-/*
- * Ready-made list and lock callbacks, which the library runs inline, with
- * the driver's own @peek_next (newest first) and @complete_canceled: the
- * library must still call those two.
- */
-static struct csq_req *csq_lifo_peek_next(struct csq *csq,
-					  struct csq_req *req, void *peek_ctx)
-{
-	to_fake(csq)->nr_peek_next++;
-	req = req ? list_prev_entry(req, entry) :
-		    list_last_entry(&csq->list, struct csq_req, entry);
-	return list_entry_is_head(req, &csq->list, entry) ? NULL : req;
-}
-
-static const struct csq_ops csq_lifo_ops = {
-	.insert = csq_fifo_insert,
-	.remove = csq_fifo_remove,
-	.peek_next = csq_lifo_peek_next,
-	.acquire_lock = csq_spin_acquire_lock,
-	.release_lock = csq_spin_release_lock,
-	.complete_canceled = csq_fake_complete_canceled,
-};
-
-/* Callbacks of a mutex queue may sleep: these do, on every call. */
-static void csq_sleepy_insert(struct csq *csq, struct csq_req *req)
-{
-	might_sleep();
-	usleep_range(10, 20);
-	to_fake(csq)->nr_insert++;
-	csq_fifo_insert(csq, req);
-}
-
-static void csq_sleepy_complete_canceled(struct csq *csq, struct csq_req *req)
-{
-	might_sleep();
-	usleep_range(10, 20);
-	atomic_inc(&to_fake(csq)->nr_complete_canceled);
-	csq_complete_canceled(csq, req);
-}
-
-static const struct csq_ops csq_sleepy_ops = {
-	.insert = csq_sleepy_insert,
-	.remove = csq_fifo_remove,
-	.peek_next = csq_fifo_peek_next,
-	.acquire_lock = csq_mutex_acquire_lock,
-	.release_lock = csq_mutex_release_lock,
-	.complete_canceled = csq_sleepy_complete_canceled,
-};
-
-/*
- * The end of every case on a fake: nothing may be left queued, and the
- * recorded lock discipline must have held throughout.
- */
-static void csq_fake_destroy(void *data)
-{
-	struct csq_fake *fake = data;
-	struct kunit *test = fake->test;
-
-	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, NULL), 0);
-	KUNIT_EXPECT_TRUE(test, csq_is_empty(&fake->csq));
-	KUNIT_EXPECT_FALSE(test, fake->locked);
-	KUNIT_EXPECT_EQ(test, fake->nr_acquire, fake->nr_release);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_lock_errors), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_locked_completions), 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_linked_completions), 0);
-	csq_destroy(&fake->csq);
-}
-
-/*
- * csq_init() gives each call site its own lockdep class: queues with
- * different lock types are initialised from different lines, or lockdep
- * would see one class taken both in hard irq and under a mutex.
- */
-static int csq_fake_init(struct csq_fake *fake, const struct csq_ops *ops)
-{
-	if (ops->acquire_lock == csq_mutex_acquire_lock)
-		return csq_init(&fake->csq, ops);
-	if (ops->acquire_lock == csq_spin_acquire_lock)
-		return csq_init(&fake->csq, ops);
-	if (ops->insert_ex)
-		return csq_init_ex(&fake->csq, ops);
-	return csq_init(&fake->csq, ops);
-}
-
-static struct csq_fake *csq_fake_create(struct kunit *test,
-					const struct csq_ops *ops)
-{
-	struct csq_fake *fake;
-	unsigned int i;
-	int ret;
-
-	fake = kunit_kzalloc(test, sizeof(*fake), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, fake);
-	fake->test = test;
-	spin_lock_init(&fake->lock);
-	INIT_LIST_HEAD(&fake->pending);
-	for (i = 0; i < CSQ_FAKE_NR_REQS; i++) {
-		csq_req_init(&fake->r[i].req);
-		fake->r[i].req.complete_fn = csq_test_req_complete;
-		fake->r[i].fake = fake;
-	}
-
-	ret = csq_fake_init(fake, ops);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-	ret = kunit_add_action_or_reset(test, csq_fake_destroy, fake);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-	return fake;
-}
-
-static struct csq_req *csq_fake_req(struct csq_fake *fake, unsigned int i)
-{
-	return &fake->r[i].req;
-}
-
-static int csq_fake_insert_req(struct csq_fake *fake, unsigned int i)
-{
-	return csq_insert_req(&fake->csq, &fake->r[i].req, &fake->r[i].ctx);
-}
-
-static int csq_fake_nr_completed(struct csq_fake *fake, unsigned int i)
-{
-	return atomic_read(&fake->r[i].nr_completed);
-}
-
-/*
- * The first half of csq_req_cancel(), frozen: the canceller has set the
- * flag and won the exchange, but has not run the routine yet, so it has
- * not taken the queue lock either.  Returns the routine it won.
- */
-static csq_cancel_fn_t csq_test_begin_cancel(struct csq_req *req)
-{
-	set_bit(CSQ_REQ_CANCEL, &req->flags);
-	return csq_req_set_cancel_routine(req, NULL);
-}
-
-/* The second half: enter the routine the way csq_req_cancel() does. */
-static void csq_test_end_cancel(struct csq_req *req, csq_cancel_fn_t routine)
-{
-	unsigned long irqflags;
-
-	csq_acquire_cancel_lock(&irqflags);
-	routine(req, irqflags);
-	/* For sparse: the routine released it. */
-	__release(csq_cancel_lock);
-}
+#include "csq_fake.h"
 
 /* csq_init() and csq_init_ex() */
+
+/* The library's lists, a driver's filter, and no complete_canceled. */
+static const struct csq_ops csq_ops_filter_only = {
+	.peek_next = csq_fake_peek_next,
+};
 
 static void csq_init_accepts_complete_ops(struct kunit *test)
 {
 	struct csq_fake *fake = csq_fake_create(test, &csq_fake_ops);
 	struct csq_fake *fake_ex = csq_fake_create(test, &csq_fake_ex_ops);
+	struct csq_fake *lists = csq_fake_create(test, &csq_ops_filter_only);
+	struct csq_fake *plain = csq_fake_create(test, &csq_fifo_spin_ops);
 
 	KUNIT_EXPECT_PTR_EQ(test, fake->csq.ops, &csq_fake_ops);
 	KUNIT_EXPECT_PTR_EQ(test, fake_ex->csq.ops, &csq_fake_ex_ops);
+	KUNIT_EXPECT_PTR_EQ(test, lists->csq.ops, &csq_ops_filter_only);
+	KUNIT_EXPECT_PTR_EQ(test, plain->csq.ops, &csq_fifo_spin_ops);
+	KUNIT_EXPECT_EQ(test, csq_get_state(&plain->csq), CSQ_RUNNING);
 	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 0);
 	KUNIT_EXPECT_TRUE(test, csq_is_empty(&fake_ex->csq));
 	KUNIT_EXPECT_EQ(test, fake->nr_acquire, 0);
@@ -507,12 +97,9 @@ static const struct csq_ops csq_ops_without_release_lock = {
 	.complete_canceled = csq_fake_complete_canceled,
 };
 
-static const struct csq_ops csq_ops_without_complete_canceled = {
-	.insert = csq_fake_insert,
-	.remove = csq_fake_remove,
+static const struct csq_ops csq_ops_with_peek_and_insert_ex = {
+	.insert_ex = csq_fake_insert_ex,
 	.peek_next = csq_fake_peek_next,
-	.acquire_lock = csq_fake_acquire_lock,
-	.release_lock = csq_fake_release_lock,
 };
 
 struct csq_init_param {
@@ -533,8 +120,9 @@ static const struct csq_init_param csq_init_params[] = {
 	  false },
 	{ "csq_init without release_lock", &csq_ops_without_release_lock,
 	  false },
-	{ "csq_init without complete_canceled",
-	  &csq_ops_without_complete_canceled, false },
+	{ "csq_init_ex without list callbacks", &csq_fifo_spin_ops, true },
+	{ "csq_init with peek_next only and insert_ex",
+	  &csq_ops_with_peek_and_insert_ex, true },
 };
 
 static void csq_init_param_desc(const struct csq_init_param *param,
@@ -1074,7 +662,7 @@ static void csq_insert_req_ex_refused_after_cancel(struct kunit *test)
 
 static void csq_remove_next_req_filters_by_owner(struct kunit *test)
 {
-	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fake_ops);
 	int file_a, file_b;
 	void *owner[] = { &file_a, &file_b };
 	unsigned int i;
@@ -1108,7 +696,7 @@ static void csq_remove_next_req_filters_by_owner(struct kunit *test)
 /* The close() sweep: cancel one owner's requests, leave the others. */
 static void csq_flush_sweeps_one_owner(struct kunit *test)
 {
-	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fake_ops);
 	int file_a, file_b;
 	void *owner[] = { &file_a, &file_b, &file_b };
 	unsigned int i;
@@ -1147,11 +735,11 @@ static void csq_flush_empty_queue(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, fake->nr_acquire, fake->nr_release);
 }
 
-/* Owner lists: the same answers as one list, from each owner's own list */
+/* The library's lists: the same answers, from each owner's own list */
 
-static void csq_owner_fifo_remove_next_filters_by_owner(struct kunit *test)
+static void csq_lists_remove_next_filters_by_owner(struct kunit *test)
 {
-	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
 	struct csq_owner file_a, file_b;
 	struct csq_owner *owner[] = { &file_a, &file_b, NULL };
 	unsigned int i;
@@ -1189,9 +777,9 @@ static void csq_owner_fifo_remove_next_filters_by_owner(struct kunit *test)
 }
 
 /* The close() sweep walks the closing owner's list and leaves the rest. */
-static void csq_owner_fifo_flush_sweeps_one_owner(struct kunit *test)
+static void csq_lists_flush_sweeps_one_owner(struct kunit *test)
 {
-	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
 	struct csq_owner file_a, file_b;
 	struct csq_owner *owner[] = { &file_a, &file_b, &file_b };
 	unsigned int i;
@@ -1225,9 +813,9 @@ static void csq_owner_fifo_flush_sweeps_one_owner(struct kunit *test)
 }
 
 /* A cancel and a remove by context take the request off its owner too. */
-static void csq_owner_fifo_cancel_and_remove_unlink_from_owner(struct kunit *test)
+static void csq_lists_cancel_and_remove_unlink_from_owner(struct kunit *test)
 {
-	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
 	struct csq_owner file_a;
 	unsigned int i;
 
@@ -1259,9 +847,9 @@ static void csq_owner_fifo_cancel_and_remove_unlink_from_owner(struct kunit *tes
 }
 
 /* Rule 2 on owner lists: a sweep leaves a request its canceller owns. */
-static void csq_owner_fifo_flush_skips_cancel_in_progress(struct kunit *test)
+static void csq_lists_flush_skips_cancel_in_progress(struct kunit *test)
 {
-	struct csq_fake *fake = csq_fake_create(test, &csq_owner_fifo_spin_ops);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
 	struct csq_req *req = csq_fake_req(fake, 1);
 	struct csq_owner file_a;
 	csq_cancel_fn_t routine;
@@ -1289,6 +877,52 @@ static void csq_owner_fifo_flush_skips_cancel_in_progress(struct kunit *test)
 	}
 	KUNIT_EXPECT_TRUE(test, csq_is_empty(&fake->csq));
 }
+
+/*
+ * A priority queue: @pending sorted by descending priority, FIFO among
+ * equals.  The peek context is the lowest priority the caller accepts;
+ * because the list is sorted, the first request below it ends the walk.
+ */
+static void csq_prio_insert(struct csq *csq, struct csq_req *req)
+{
+	struct csq_fake *fake = to_fake(csq);
+	unsigned int prio = to_test_req(req)->prio;
+	struct csq_req *pos;
+
+	csq_fake_check_locked(fake);
+	fake->nr_insert++;
+	list_for_each_entry(pos, &fake->pending, entry) {
+		if (to_test_req(pos)->prio < prio)
+			break;
+	}
+	list_add_tail(&req->entry, &pos->entry);
+}
+
+static struct csq_req *csq_prio_peek_next(struct csq *csq,
+					  struct csq_req *req, void *peek_ctx)
+{
+	struct csq_fake *fake = to_fake(csq);
+	const unsigned int *min_prio = peek_ctx;
+
+	csq_fake_check_locked(fake);
+	fake->nr_peek_next++;
+	req = req ? list_next_entry(req, entry) :
+		    list_first_entry(&fake->pending, struct csq_req, entry);
+	if (list_entry_is_head(req, &fake->pending, entry))
+		return NULL;
+	if (min_prio && to_test_req(req)->prio < *min_prio)
+		return NULL;
+	return req;
+}
+
+static const struct csq_ops csq_prio_ops = {
+	.insert = csq_prio_insert,
+	.remove = csq_fake_remove,
+	.peek_next = csq_prio_peek_next,
+	.acquire_lock = csq_fake_acquire_lock,
+	.release_lock = csq_fake_release_lock,
+	.complete_canceled = csq_fake_complete_canceled,
+};
 
 static const unsigned int csq_prio_of[] = { 1, 5, 3, 5, 2 };
 
@@ -1370,248 +1004,6 @@ static void csq_prio_cancel_keeps_order(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
 }
 
-/* The ready-made ops */
-
-static void csq_fifo_spin_ops_irqs_disabled(struct kunit *test)
-{
-	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
-	struct csq_req *next;
-	unsigned int flushed;
-	bool canceled;
-	unsigned long flags;
-	int ret[3];
-
-	local_irq_save(flags);
-	ret[0] = csq_fake_insert_req(fake, 0);
-	ret[1] = csq_fake_insert_req(fake, 1);
-	ret[2] = csq_fake_insert_req(fake, 2);
-	canceled = csq_req_cancel(csq_fake_req(fake, 1));
-	next = csq_remove_next_req(&fake->csq, NULL);
-	if (next)
-		csq_req_complete(next, 0, 0);
-	flushed = csq_flush(&fake->csq, NULL);
-	local_irq_restore(flags);
-
-	KUNIT_EXPECT_EQ(test, ret[0], 0);
-	KUNIT_EXPECT_EQ(test, ret[1], 0);
-	KUNIT_EXPECT_EQ(test, ret[2], 0);
-	KUNIT_EXPECT_TRUE(test, canceled);
-	KUNIT_EXPECT_PTR_EQ(test, next, csq_fake_req(fake, 0));
-	KUNIT_EXPECT_EQ(test, flushed, 1);
-	KUNIT_EXPECT_EQ(test, fake->r[0].req.status, 0);
-	KUNIT_EXPECT_EQ(test, fake->r[1].req.status, -ECANCELED);
-	KUNIT_EXPECT_EQ(test, fake->r[2].req.status, -ECANCELED);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 0), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 1), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 2), 1);
-}
-
-/**
- * struct csq_hardirq - the queue calls made from a hard irq
- * @timer: fires once, in hard irq context.
- * @fake: the queue.
- * @in_hardirq: whether the callback really ran in hard irq context.
- * @insert_ret: what the insert of request 2 returned.
- * @canceled: what cancelling request 0 returned.
- * @next: what csq_remove_next_req() returned.
- * @done: completed by the callback.
- */
-struct csq_hardirq {
-	struct hrtimer timer;
-	struct csq_fake *fake;
-	bool in_hardirq;
-	int insert_ret;
-	bool canceled;
-	struct csq_req *next;
-	struct completion done;
-};
-
-static enum hrtimer_restart csq_hardirq_fn(struct hrtimer *timer)
-{
-	struct csq_hardirq *hi = container_of(timer, struct csq_hardirq, timer);
-
-	hi->in_hardirq = in_hardirq();
-	hi->insert_ret = csq_fake_insert_req(hi->fake, 2);
-	hi->canceled = csq_req_cancel(csq_fake_req(hi->fake, 0));
-	hi->next = csq_remove_next_req(&hi->fake->csq, NULL);
-	if (hi->next)
-		csq_req_complete(hi->next, 0, 0);
-	complete(&hi->done);
-	return HRTIMER_NORESTART;
-}
-
-static void csq_hardirq_cancel_timer(void *data)
-{
-	struct csq_hardirq *hi = data;
-
-	hrtimer_cancel(&hi->timer);
-}
-
-/* Every call is usable in hard irq; lockdep checks the irq safety. */
-static void csq_fifo_spin_ops_from_hardirq(struct kunit *test)
-{
-	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_spin_ops);
-	struct csq_hardirq *hi;
-	int ret;
-
-	hi = kunit_kzalloc(test, sizeof(*hi), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, hi);
-	hi->fake = fake;
-	init_completion(&hi->done);
-	hrtimer_init(&hi->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_HARD);
-	hi->timer.function = csq_hardirq_fn;
-	ret = kunit_add_action_or_reset(test, csq_hardirq_cancel_timer, hi);
-	KUNIT_ASSERT_EQ(test, ret, 0);
-
-	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, 0), 0);
-	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, 1), 0);
-	hrtimer_start(&hi->timer, ns_to_ktime(NSEC_PER_USEC),
-		      HRTIMER_MODE_REL_HARD);
-	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&hi->done,
-							  CSQ_TEST_TIMEOUT),
-			0);
-
-	KUNIT_EXPECT_TRUE(test, hi->in_hardirq);
-	KUNIT_EXPECT_EQ(test, hi->insert_ret, 0);
-	KUNIT_EXPECT_TRUE(test, hi->canceled);
-	KUNIT_EXPECT_PTR_EQ(test, hi->next, csq_fake_req(fake, 1));
-	KUNIT_EXPECT_EQ(test, fake->r[0].req.status, -ECANCELED);
-	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 1);
-
-	/* And the same lock from process context. */
-	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, NULL), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 0), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 1), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 2), 1);
-}
-
-/* Inlining the ready-made callbacks must not skip the driver's own. */
-static void csq_ready_made_ops_call_drivers_peek_next(struct kunit *test)
-{
-	struct csq_fake *fake = csq_fake_create(test, &csq_lifo_ops);
-	unsigned int i;
-
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
-	KUNIT_EXPECT_TRUE(test, csq_req_cancel(csq_fake_req(fake, 1)));
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_complete_canceled), 1);
-	KUNIT_EXPECT_EQ(test, fake->r[1].req.status, -ECANCELED);
-
-	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
-			    csq_fake_req(fake, 3));
-	KUNIT_EXPECT_PTR_EQ(test, csq_remove_req(&fake->csq, &fake->r[0].ctx),
-			    csq_fake_req(fake, 0));
-	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
-			    csq_fake_req(fake, 2));
-	KUNIT_EXPECT_NULL(test, csq_remove_next_req(&fake->csq, NULL));
-	KUNIT_EXPECT_GE(test, fake->nr_peek_next, 3);
-	KUNIT_EXPECT_EQ(test, csq_count(&fake->csq), 0);
-	for (i = 0; i < 4; i++) {
-		if (i != 1)
-			csq_req_complete(csq_fake_req(fake, i), 0, 0);
-		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
-	}
-}
-
-static void csq_fifo_mutex_ops_fifo_and_cancel(struct kunit *test)
-{
-	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_mutex_ops);
-	unsigned int i;
-
-	for (i = 0; i < 4; i++)
-		KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, i), 0);
-
-	KUNIT_EXPECT_TRUE(test, csq_req_cancel(csq_fake_req(fake, 1)));
-	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&fake->csq, NULL),
-			    csq_fake_req(fake, 0));
-	KUNIT_EXPECT_PTR_EQ(test, csq_remove_req(&fake->csq, &fake->r[3].ctx),
-			    csq_fake_req(fake, 3));
-	csq_req_complete(csq_fake_req(fake, 0), 0, 0);
-	csq_req_complete(csq_fake_req(fake, 3), 0, 0);
-	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, NULL), 1);
-
-	for (i = 0; i < 4; i++) {
-		KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, i), 1);
-		KUNIT_EXPECT_EQ(test, fake->r[i].req.status,
-				i == 0 || i == 3 ? 0 : -ECANCELED);
-	}
-}
-
-/* A mutex queue's callbacks may sleep, complete_canceled included. */
-static void csq_mutex_ops_callbacks_may_sleep(struct kunit *test)
-{
-	struct csq_fake *fake = csq_fake_create(test, &csq_sleepy_ops);
-
-	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, 0), 0);
-	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, 1), 0);
-	KUNIT_EXPECT_FALSE(test, csq_req_cancel(csq_fake_req(fake, 2)));
-	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(fake, 2), -ECANCELED);
-
-	KUNIT_EXPECT_TRUE(test, csq_req_cancel(csq_fake_req(fake, 0)));
-	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, NULL), 1);
-
-	KUNIT_EXPECT_EQ(test, fake->nr_insert, 3);
-	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_complete_canceled), 3);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 0), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 1), 1);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 2), 1);
-}
-
-/**
- * struct csq_waiter - a thread blocked on its request, like a read()
- * @fake: the queue.
- * @inserted: completed once the request is queued.
- * @insert_ret: what csq_insert_req() returned.
- * @wait_ret: what the wait for the request returned.
- */
-struct csq_waiter {
-	struct csq_fake *fake;
-	struct completion inserted;
-	int insert_ret;
-	long wait_ret;
-};
-
-static int csq_waiter_fn(void *data)
-{
-	struct csq_waiter *waiter = data;
-	struct csq_req *req = csq_fake_req(waiter->fake, 0);
-
-	waiter->insert_ret = csq_fake_insert_req(waiter->fake, 0);
-	complete(&waiter->inserted);
-	waiter->wait_ret = wait_for_completion_timeout(&req->done,
-						       CSQ_TEST_TIMEOUT);
-	return 0;
-}
-
-/* Rule 8: the teardown sweep leaves no request queued, no waiter asleep. */
-static void csq_flush_wakes_blocked_waiter(struct kunit *test)
-{
-	struct csq_fake *fake = csq_fake_create(test, &csq_fifo_mutex_ops);
-	struct task_struct *task;
-	struct csq_waiter *waiter;
-
-	waiter = kunit_kzalloc(test, sizeof(*waiter), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, waiter);
-	waiter->fake = fake;
-	init_completion(&waiter->inserted);
-
-	task = kthread_create(csq_waiter_fn, waiter, "csq_waiter");
-	KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	get_task_struct(task);
-	wake_up_process(task);
-	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&waiter->inserted,
-							  CSQ_TEST_TIMEOUT),
-			0);
-	KUNIT_EXPECT_EQ(test, csq_flush(&fake->csq, NULL), 1);
-	kthread_stop_put(task);
-
-	KUNIT_EXPECT_EQ(test, waiter->insert_ret, 0);
-	KUNIT_EXPECT_GT(test, waiter->wait_ret, 0);
-	KUNIT_EXPECT_EQ(test, fake->r[0].req.status, -ECANCELED);
-	KUNIT_EXPECT_EQ(test, csq_fake_nr_completed(fake, 0), 1);
-	KUNIT_EXPECT_TRUE(test, csq_is_empty(&fake->csq));
-}
-
 static void csq_req_reinit_allows_reuse(struct kunit *test)
 {
 	struct csq_fake *fake = csq_fake_create(test, &csq_fake_ops);
@@ -1635,399 +1027,186 @@ static void csq_req_reinit_allows_reuse(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&fake->nr_complete_canceled), 1);
 }
 
-/* The raw layer: cancel routines and the cancel lock */
+/* Contexts and accounting */
 
-/**
- * struct csq_probe - a request whose cancel routine records how it ran
- * @req: the request.
- * @nr_calls: calls of the cancel routine.
- * @irqs_off_on_entry: whether interrupts were off when it was entered.
- * @irqs_off_after_release: whether they were off once it had released the
- *	cancel lock with the flags it was given.
- * @nr_completed: completions of @req.
- */
-struct csq_probe {
-	struct csq_req req;
-	unsigned int nr_calls;
-	bool irqs_off_on_entry;
-	bool irqs_off_after_release;
-	unsigned int nr_completed;
-};
-
-static void csq_probe_cancel(struct csq_req *req, unsigned long irqflags)
-	__releases(csq_cancel_lock)
+/* Every insert initialises its context, whatever the outcome. */
+static void csq_insert_req_initialises_ctx_when_refused(struct kunit *test)
 {
-	struct csq_probe *probe = container_of(req, struct csq_probe, req);
+	struct csq_fake *fake = csq_fake_create(test, &csq_fake_ex_ops);
+	struct csq_fake *plain = csq_fake_create(test, &csq_fifo_spin_ops);
+	struct csq_req_ctx *ctx = &fake->r[0].ctx;
+	int busy = -EBUSY;
 
-	probe->nr_calls++;
-	probe->irqs_off_on_entry = irqs_disabled();
-	csq_release_cancel_lock(irqflags);
-	probe->irqs_off_after_release = irqs_disabled();
-	csq_req_complete(req, -ECANCELED, 0);
+	memset(ctx, 0x6b, sizeof(*ctx));
+	KUNIT_EXPECT_EQ(test, csq_insert_req_ex(&fake->csq,
+						csq_fake_req(fake, 0), ctx,
+						&busy),
+			-EBUSY);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->csq, &fake->csq);
+	KUNIT_EXPECT_NULL(test, ctx->req);
+	KUNIT_EXPECT_NULL(test, csq_remove_req(&fake->csq, ctx));
+	csq_req_complete(csq_fake_req(fake, 0), -EBUSY, 0);
+
+	ctx = &plain->r[0].ctx;
+	memset(ctx, 0x6b, sizeof(*ctx));
+	csq_purge(&plain->csq);
+	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(plain, 0), -ESHUTDOWN);
+	KUNIT_EXPECT_PTR_EQ(test, ctx->csq, &plain->csq);
+	KUNIT_EXPECT_NULL(test, ctx->req);
+	KUNIT_EXPECT_NULL(test, csq_remove_req(&plain->csq, ctx));
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&plain->csq), 0);
 }
 
-static void csq_probe_other_cancel(struct csq_req *req, unsigned long irqflags)
-	__releases(csq_cancel_lock)
+/* A context of another queue takes nothing from either queue. */
+static void csq_remove_req_with_ctx_of_another_queue_takes_nothing(struct kunit *test)
 {
-	csq_release_cancel_lock(irqflags);
-}
+	struct csq_fake *a = csq_fake_create(test, &csq_fake_ops);
+	struct csq_fake *b = csq_fake_create(test, &csq_fake_ops);
 
-static void csq_probe_complete(struct csq_req *req)
-{
-	container_of(req, struct csq_probe, req)->nr_completed++;
-}
+	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(a, 0), 0);
+	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(b, 0), 0);
 
-static struct csq_probe *csq_probe_create(struct kunit *test)
-{
-	struct csq_probe *probe;
+	KUNIT_EXPECT_NULL(test, csq_remove_req(&a->csq, &b->r[0].ctx));
+	KUNIT_EXPECT_EQ(test, csq_count(&a->csq), 1);
+	KUNIT_EXPECT_EQ(test, csq_count(&b->csq), 1);
+	KUNIT_EXPECT_PTR_EQ(test, b->r[0].ctx.req, csq_fake_req(b, 0));
+	KUNIT_EXPECT_EQ(test, a->nr_remove + b->nr_remove, 0);
 
-	probe = kunit_kzalloc(test, sizeof(*probe), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, probe);
-	csq_req_init(&probe->req);
-	probe->req.complete_fn = csq_probe_complete;
-	return probe;
-}
-
-static void csq_req_set_cancel_routine_returns_old(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-
-	KUNIT_EXPECT_NULL(test, req->cancel_routine);
-	KUNIT_EXPECT_NULL(test, csq_req_set_cancel_routine(req,
-							   csq_probe_cancel));
-	KUNIT_EXPECT_PTR_EQ(test,
-			    csq_req_set_cancel_routine(req,
-						       csq_probe_other_cancel),
-			    &csq_probe_cancel);
-	KUNIT_EXPECT_PTR_EQ(test, csq_req_set_cancel_routine(req, NULL),
-			    &csq_probe_other_cancel);
-	KUNIT_EXPECT_NULL(test, csq_req_set_cancel_routine(req, NULL));
-	KUNIT_EXPECT_EQ(test, probe->nr_calls, 0);
-	KUNIT_EXPECT_FALSE(test, csq_req_is_canceled(req));
-}
-
-static void csq_req_cancel_without_routine(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-
-	KUNIT_EXPECT_FALSE(test, csq_req_is_canceled(req));
-	KUNIT_EXPECT_FALSE(test, csq_req_cancel(req));
-	KUNIT_EXPECT_TRUE(test, csq_req_is_canceled(req));
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 0);
-
-	/* Set once, never cleared: an owner arming it later must look. */
-	KUNIT_EXPECT_NULL(test, csq_req_set_cancel_routine(req,
-							   csq_probe_cancel));
-	KUNIT_EXPECT_TRUE(test, csq_req_is_canceled(req));
-	KUNIT_EXPECT_PTR_EQ(test, csq_req_set_cancel_routine(req, NULL),
-			    &csq_probe_cancel);
-	csq_req_complete(req, -ECANCELED, 0);
-	KUNIT_EXPECT_TRUE(test, csq_req_is_canceled(req));
-	KUNIT_EXPECT_EQ(test, probe->nr_calls, 0);
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 1);
-}
-
-static void csq_req_cancel_hands_off_cancel_lock(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-
-	KUNIT_EXPECT_NULL(test, csq_req_set_cancel_routine(req,
-							   csq_probe_cancel));
-	KUNIT_EXPECT_TRUE(test, csq_req_cancel(req));
-
-	KUNIT_EXPECT_EQ(test, probe->nr_calls, 1);
-	KUNIT_EXPECT_TRUE(test, probe->irqs_off_on_entry);
-	KUNIT_EXPECT_FALSE(test, probe->irqs_off_after_release);
-	KUNIT_EXPECT_FALSE(test, irqs_disabled());
-	KUNIT_EXPECT_TRUE(test, csq_req_is_canceled(req));
-	KUNIT_EXPECT_NULL(test, csq_req_set_cancel_routine(req, NULL));
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 1);
-	KUNIT_EXPECT_EQ(test, req->status, -ECANCELED);
-
-	/* The lock was released: it can be taken again. */
-	csq_test_end_cancel(req, csq_probe_other_cancel);
-}
-
-/* The routine's irqflags are the caller's: irqs stay off for it. */
-static void csq_req_cancel_restores_callers_irqs(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-	bool irqs_off_after;
-	unsigned long flags;
-	bool canceled;
-
-	csq_req_set_cancel_routine(req, csq_probe_cancel);
-	local_irq_save(flags);
-	canceled = csq_req_cancel(req);
-	irqs_off_after = irqs_disabled();
-	local_irq_restore(flags);
-
-	KUNIT_EXPECT_TRUE(test, canceled);
-	KUNIT_EXPECT_EQ(test, probe->nr_calls, 1);
-	KUNIT_EXPECT_TRUE(test, probe->irqs_off_on_entry);
-	KUNIT_EXPECT_TRUE(test, probe->irqs_off_after_release);
-	KUNIT_EXPECT_TRUE(test, irqs_off_after);
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 1);
-}
-
-static void csq_req_cancel_calls_routine_once(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-
-	csq_req_set_cancel_routine(req, csq_probe_cancel);
-	KUNIT_EXPECT_TRUE(test, csq_req_cancel(req));
-	KUNIT_EXPECT_FALSE(test, csq_req_cancel(req));
-	KUNIT_EXPECT_FALSE(test, csq_req_cancel(req));
-	KUNIT_EXPECT_EQ(test, probe->nr_calls, 1);
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 1);
-	KUNIT_EXPECT_TRUE(test, csq_req_is_canceled(req));
-}
-
-static void csq_req_complete_wakes_waiter(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-
-	req->complete_fn = NULL;
-	KUNIT_EXPECT_FALSE(test, completion_done(&req->done));
-
-	csq_req_complete(req, -EIO, 9);
-
-	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&req->done, 1), 0);
-	KUNIT_EXPECT_EQ(test, req->status, -EIO);
-	KUNIT_EXPECT_EQ(test, req->information, 9);
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 0);
-}
-
-static void csq_req_complete_calls_complete_fn(struct kunit *test)
-{
-	struct csq_probe *probe = csq_probe_create(test);
-	struct csq_req *req = &probe->req;
-
-	csq_req_complete(req, 0, 5);
-
-	KUNIT_EXPECT_EQ(test, probe->nr_completed, 1);
-	KUNIT_EXPECT_FALSE(test, completion_done(&req->done));
-	KUNIT_EXPECT_EQ(test, req->status, 0);
-	KUNIT_EXPECT_EQ(test, req->information, 5);
+	KUNIT_EXPECT_EQ(test, csq_flush(&a->csq, NULL), 1);
+	KUNIT_EXPECT_EQ(test, csq_flush(&b->csq, NULL), 1);
 }
 
 /*
- * A driver queue built on the raw layer alone (seed 002, a driver without
- * StartIo): its own lock and list, IoSetCancelRoutine on queueing, a
- * DRIVER_CANCEL routine that releases the cancel lock first, and a start
- * path that claims a request by clearing its routine.
+ * A request counts in its queue from its insert to its completion; taken
+ * off and inserted again it counts once, and moved to another queue it
+ * moves its count.
  */
-
-/**
- * struct csq_raw_queue - the driver's own queue
- * @lock: the driver's queue lock.
- * @pending: the queued requests.
- * @nr_canceled: requests unlinked by the cancel routine.
- */
-struct csq_raw_queue {
-	spinlock_t lock;	/* protects pending, nr_canceled */
-	struct list_head pending;
-	unsigned int nr_canceled;
-};
-
-/**
- * struct csq_raw_req - the driver's request
- * @req: the request.
- * @queue: its queue, for the cancel routine.
- * @nr_completed: its completions.
- */
-struct csq_raw_req {
-	struct csq_req req;
-	struct csq_raw_queue *queue;
-	atomic_t nr_completed;
-};
-
-static void csq_raw_queue_cancel(struct csq_req *req, unsigned long irqflags)
-	__releases(csq_cancel_lock)
+static void csq_nr_active_counts_from_insert_to_completion(struct kunit *test)
 {
-	struct csq_raw_queue *queue =
-		container_of(req, struct csq_raw_req, req)->queue;
-	unsigned long flags;
+	struct csq_fake *a = csq_fake_create(test, &csq_fifo_spin_ops);
+	struct csq_fake *b = csq_fake_create(test, &csq_fifo_spin_ops);
+	struct csq_req *req = csq_fake_req(a, 0);
 
-	csq_release_cancel_lock(irqflags);
+	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(a, 0), 0);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&a->csq), 1);
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&a->csq, NULL), req);
+	KUNIT_EXPECT_EQ(test, csq_count(&a->csq), 0);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&a->csq), 1);
 
-	spin_lock_irqsave(&queue->lock, flags);
-	list_del_init(&req->entry);
-	queue->nr_canceled++;
-	spin_unlock_irqrestore(&queue->lock, flags);
+	KUNIT_EXPECT_EQ(test, csq_insert_req(&a->csq, req, NULL), 0);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&a->csq), 1);
+	KUNIT_EXPECT_PTR_EQ(test, csq_remove_next_req(&a->csq, NULL), req);
 
+	KUNIT_EXPECT_EQ(test, csq_insert_req(&b->csq, req, NULL), 0);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&a->csq), 0);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&b->csq), 1);
+	KUNIT_EXPECT_TRUE(test, csq_req_cancel(req));
+	KUNIT_EXPECT_EQ(test, req->status, -ECANCELED);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&b->csq), 0);
+
+	/* Refused: never counted. */
+	csq_start(&a->csq);
+	csq_drain(&a->csq);
+	KUNIT_EXPECT_EQ(test, csq_fake_insert_req(a, 1), -ESHUTDOWN);
+	KUNIT_EXPECT_EQ(test, csq_nr_active(&a->csq), 0);
+}
+
+/**
+ * struct csq_quiesce - a cancel held between its unlink and its completion
+ * @csq: the queue, allocated here and freed by the destroyer.
+ * @req: its request.
+ * @canceller: cancels @req.
+ * @destroyer: tears the queue down and frees it.
+ * @entered: completed once complete_canceled is entered.
+ * @gate: complete_canceled waits for it before completing.
+ * @destroyed: completed once csq_destroy() has returned.
+ * @destroy_count: csq_count() as the destroyer saw it.
+ */
+struct csq_quiesce {
+	struct csq *csq;
+	struct csq_req req;
+	struct task_struct *canceller;
+	struct task_struct *destroyer;
+	struct completion entered;
+	struct completion gate;
+	struct completion destroyed;
+	unsigned int destroy_count;
+};
+
+static struct csq_quiesce *csq_quiesce_of_gate;
+
+static void csq_quiesce_complete_canceled(struct csq *csq, struct csq_req *req)
+{
+	struct csq_quiesce *q = csq_quiesce_of_gate;
+
+	complete(&q->entered);
+	wait_for_completion(&q->gate);
+	/* Touches the queue (its count) on the way out: rule 8. */
 	csq_req_complete(req, -ECANCELED, 0);
 }
 
-static int csq_raw_queue_add(struct csq_raw_queue *queue,
-			     struct csq_raw_req *rreq)
-{
-	struct csq_req *req = &rreq->req;
-	unsigned long flags;
+static const struct csq_ops csq_quiesce_ops = {
+	.complete_canceled = csq_quiesce_complete_canceled,
+};
 
-	rreq->queue = queue;
-	spin_lock_irqsave(&queue->lock, flags);
-	list_add_tail(&req->entry, &queue->pending);
-	csq_req_set_cancel_routine(req, csq_raw_queue_cancel);
-	if (csq_req_is_canceled(req) &&
-	    csq_req_set_cancel_routine(req, NULL)) {
-		list_del_init(&req->entry);
-		spin_unlock_irqrestore(&queue->lock, flags);
-		csq_req_complete(req, -ECANCELED, 0);
-		return -ECANCELED;
-	}
-	spin_unlock_irqrestore(&queue->lock, flags);
+static int csq_quiesce_cancel_fn(void *data)
+{
+	struct csq_quiesce *q = data;
+
+	csq_req_cancel(&q->req);
 	return 0;
 }
 
-static struct csq_req *csq_raw_queue_start_next(struct csq_raw_queue *queue)
+static int csq_quiesce_destroy_fn(void *data)
 {
-	struct csq_req *req, *found = NULL;
-	unsigned long flags;
+	struct csq_quiesce *q = data;
 
-	spin_lock_irqsave(&queue->lock, flags);
-	list_for_each_entry(req, &queue->pending, entry) {
-		if (csq_req_set_cancel_routine(req, NULL)) {
-			list_del_init(&req->entry);
-			found = req;
-			break;
-		}
-	}
-	spin_unlock_irqrestore(&queue->lock, flags);
-	return found;
+	q->destroy_count = csq_count(q->csq);
+	csq_destroy(q->csq);
+	kfree(q->csq);
+	complete(&q->destroyed);
+	return 0;
 }
 
-static void csq_raw_req_complete(struct csq_req *req)
+/*
+ * Rule 8: a queue that looks empty may still have a canceller between its
+ * unlink and its completion.  csq_destroy() waits for it; under KASAN a
+ * teardown that did not would be a use after free of the queue.
+ */
+static void csq_destroy_waits_for_a_cancel_on_its_way(struct kunit *test)
 {
-	atomic_inc(&container_of(req, struct csq_raw_req, req)->nr_completed);
-}
+	struct csq_quiesce *q;
 
-static struct csq_raw_req *csq_raw_create(struct kunit *test,
-					  struct csq_raw_queue **queue)
-{
-	struct csq_raw_req *rreq;
-	unsigned int i;
+	q = kunit_kzalloc(test, sizeof(*q), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q);
+	q->csq = kzalloc(sizeof(*q->csq), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, q->csq);
+	init_completion(&q->entered);
+	init_completion(&q->gate);
+	init_completion(&q->destroyed);
+	csq_quiesce_of_gate = q;
+	KUNIT_ASSERT_EQ(test, csq_init(q->csq, &csq_quiesce_ops), 0);
+	csq_req_init(&q->req);
+	KUNIT_ASSERT_EQ(test, csq_insert_req(q->csq, &q->req, NULL), 0);
 
-	*queue = kunit_kzalloc(test, sizeof(**queue), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, *queue);
-	spin_lock_init(&(*queue)->lock);
-	INIT_LIST_HEAD(&(*queue)->pending);
+	q->canceller = kthread_run(csq_quiesce_cancel_fn, q, "csq_canceller");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(q->canceller));
+	KUNIT_ASSERT_GT(test, wait_for_completion_timeout(&q->entered,
+							  CSQ_TEST_TIMEOUT),
+			0);
+	q->destroyer = kthread_run(csq_quiesce_destroy_fn, q, "csq_destroyer");
+	KUNIT_ASSERT_FALSE(test, IS_ERR(q->destroyer));
 
-	rreq = kunit_kcalloc(test, 3, sizeof(*rreq), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, rreq);
-	for (i = 0; i < 3; i++) {
-		csq_req_init(&rreq[i].req);
-		rreq[i].req.complete_fn = csq_raw_req_complete;
-	}
-	return rreq;
-}
-
-static void csq_raw_queue_start_next_is_fifo(struct kunit *test)
-{
-	struct csq_raw_queue *queue;
-	struct csq_raw_req *rreq = csq_raw_create(test, &queue);
-	struct csq_req *req;
-	unsigned int i;
-
-	for (i = 0; i < 3; i++)
-		KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[i]), 0);
-	for (i = 0; i < 3; i++) {
-		req = csq_raw_queue_start_next(queue);
-		KUNIT_EXPECT_PTR_EQ(test, req, &rreq[i].req);
-		if (req)
-			csq_req_complete(req, 0, 0);
-	}
-	KUNIT_EXPECT_NULL(test, csq_raw_queue_start_next(queue));
-	for (i = 0; i < 3; i++) {
-		KUNIT_EXPECT_FALSE(test, csq_req_cancel(&rreq[i].req));
-		KUNIT_EXPECT_EQ(test, atomic_read(&rreq[i].nr_completed), 1);
-	}
-	KUNIT_EXPECT_EQ(test, queue->nr_canceled, 0);
-}
-
-static void csq_raw_queue_cancel_while_queued(struct kunit *test)
-{
-	struct csq_raw_queue *queue;
-	struct csq_raw_req *rreq = csq_raw_create(test, &queue);
-
-	KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[0]), 0);
-	KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[1]), 0);
-
-	KUNIT_EXPECT_TRUE(test, csq_req_cancel(&rreq[0].req));
-
-	KUNIT_EXPECT_EQ(test, queue->nr_canceled, 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[0].nr_completed), 1);
-	KUNIT_EXPECT_EQ(test, rreq[0].req.status, -ECANCELED);
-	KUNIT_EXPECT_TRUE(test, list_empty(&rreq[0].req.entry));
-	KUNIT_EXPECT_PTR_EQ(test, csq_raw_queue_start_next(queue),
-			    &rreq[1].req);
-	csq_req_complete(&rreq[1].req, 0, 0);
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[1].nr_completed), 1);
-	KUNIT_EXPECT_TRUE(test, list_empty(&queue->pending));
-}
-
-static void csq_raw_queue_cancel_before_add(struct kunit *test)
-{
-	struct csq_raw_queue *queue;
-	struct csq_raw_req *rreq = csq_raw_create(test, &queue);
-
-	KUNIT_EXPECT_FALSE(test, csq_req_cancel(&rreq[0].req));
-	KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[0]), -ECANCELED);
-
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[0].nr_completed), 1);
-	KUNIT_EXPECT_EQ(test, rreq[0].req.status, -ECANCELED);
-	KUNIT_EXPECT_EQ(test, queue->nr_canceled, 0);
-	KUNIT_EXPECT_TRUE(test, list_empty(&queue->pending));
-	KUNIT_EXPECT_NULL(test, csq_raw_queue_start_next(queue));
-}
-
-static void csq_raw_queue_skips_cancel_in_progress(struct kunit *test)
-{
-	struct csq_raw_queue *queue;
-	struct csq_raw_req *rreq = csq_raw_create(test, &queue);
-	csq_cancel_fn_t routine;
-
-	KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[0]), 0);
-	KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[1]), 0);
-	routine = csq_test_begin_cancel(&rreq[0].req);
-	KUNIT_ASSERT_PTR_EQ(test, routine, &csq_raw_queue_cancel);
-
-	KUNIT_EXPECT_PTR_EQ(test, csq_raw_queue_start_next(queue),
-			    &rreq[1].req);
-	KUNIT_EXPECT_NULL(test, csq_raw_queue_start_next(queue));
-	KUNIT_EXPECT_FALSE(test, list_empty(&rreq[0].req.entry));
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[0].nr_completed), 0);
-
-	csq_test_end_cancel(&rreq[0].req, routine);
-	csq_req_complete(&rreq[1].req, 0, 0);
-
-	KUNIT_EXPECT_EQ(test, queue->nr_canceled, 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[0].nr_completed), 1);
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[1].nr_completed), 1);
-	KUNIT_EXPECT_TRUE(test, list_empty(&queue->pending));
-}
-
-static void csq_raw_queue_cancel_after_start(struct kunit *test)
-{
-	struct csq_raw_queue *queue;
-	struct csq_raw_req *rreq = csq_raw_create(test, &queue);
-	struct csq_req *req;
-
-	KUNIT_EXPECT_EQ(test, csq_raw_queue_add(queue, &rreq[0]), 0);
-	req = csq_raw_queue_start_next(queue);
-	KUNIT_ASSERT_PTR_EQ(test, req, &rreq[0].req);
-
-	KUNIT_EXPECT_FALSE(test, csq_req_cancel(req));
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[0].nr_completed), 0);
-	csq_req_complete(req, 0, 4);
-	KUNIT_EXPECT_EQ(test, atomic_read(&rreq[0].nr_completed), 1);
-	KUNIT_EXPECT_EQ(test, queue->nr_canceled, 0);
+	/* The queue looks empty, but the cancel has not completed. */
+	KUNIT_EXPECT_EQ(test, wait_for_completion_timeout(&q->destroyed,
+							  HZ / 10),
+			0);
+	complete(&q->gate);
+	KUNIT_EXPECT_GT(test, wait_for_completion_timeout(&q->destroyed,
+							  CSQ_TEST_TIMEOUT),
+			0);
+	KUNIT_EXPECT_EQ(test, q->destroy_count, 0);
+	KUNIT_EXPECT_EQ(test, q->req.status, -ECANCELED);
 }
 
 /*
@@ -2084,6 +1263,7 @@ struct csq_race_req {
 /**
  * struct csq_race - the shared state of a race
  * @csq: the queue.
+ * @owner: the owner of every request but the cancel's.
  * @reqs: every request, alive until the threads have stopped.
  * @nr_inserted: requests whose insert has returned; release/acquire.
  * @cancel_next: the request the canceller goes for next.
@@ -2101,6 +1281,7 @@ struct csq_race_req {
  */
 struct csq_race {
 	struct csq csq;
+	struct csq_owner owner;
 	struct csq_race_req *reqs;
 	unsigned int nr_inserted;
 	unsigned int cancel_next;
@@ -2243,7 +1424,7 @@ static int csq_race_remove_next_fn(void *data)
 			usleep_range(10, 20);
 			continue;
 		}
-		req = csq_remove_next_req(&race->csq, race);
+		req = csq_remove_next_req(&race->csq, &race->owner);
 		if (req) {
 			atomic_inc(&race->nr_removed_next);
 			csq_req_complete(req, 0, CSQ_RACE_BY_NEXT);
@@ -2364,9 +1545,10 @@ static void csq_race_run(struct kunit *test, bool sleeping)
 		race->reqs[i].req.complete_fn = csq_race_complete;
 		race->reqs[i].race = race;
 		if (i % CSQ_RACE_FATES != CSQ_RACE_FATE_CANCEL)
-			race->reqs[i].req.owner = race;
+			race->reqs[i].req.owner = &race->owner;
 	}
 	init_completion(&race->all_completed);
+	csq_owner_init(&race->owner);
 
 	KUNIT_ASSERT_EQ(test, csq_race_init_queue(race, sleeping), 0);
 	ret = kunit_add_action_or_reset(test, csq_race_destroy, race);
@@ -2444,7 +1626,7 @@ static void csq_fifo_mutex_ops_race(struct kunit *test)
 	csq_race_run(test, true);
 }
 
-static struct kunit_case csq_test_cases[] = {
+static struct kunit_case csq_queue_test_cases[] = {
 	KUNIT_CASE(csq_init_accepts_complete_ops),
 	KUNIT_CASE_PARAM(csq_init_rejects_incomplete_ops, csq_init_gen_params),
 	KUNIT_CASE(csq_remove_next_req_is_fifo),
@@ -2471,43 +1653,26 @@ static struct kunit_case csq_test_cases[] = {
 	KUNIT_CASE(csq_remove_next_req_filters_by_owner),
 	KUNIT_CASE(csq_flush_sweeps_one_owner),
 	KUNIT_CASE(csq_flush_empty_queue),
-	KUNIT_CASE(csq_owner_fifo_remove_next_filters_by_owner),
-	KUNIT_CASE(csq_owner_fifo_flush_sweeps_one_owner),
-	KUNIT_CASE(csq_owner_fifo_cancel_and_remove_unlink_from_owner),
-	KUNIT_CASE(csq_owner_fifo_flush_skips_cancel_in_progress),
-	KUNIT_CASE(csq_ready_made_ops_call_drivers_peek_next),
+	KUNIT_CASE(csq_lists_remove_next_filters_by_owner),
+	KUNIT_CASE(csq_lists_flush_sweeps_one_owner),
+	KUNIT_CASE(csq_lists_cancel_and_remove_unlink_from_owner),
+	KUNIT_CASE(csq_lists_flush_skips_cancel_in_progress),
 	KUNIT_CASE(csq_prio_remove_next_highest_first),
 	KUNIT_CASE(csq_prio_peek_ctx_minimum_priority),
 	KUNIT_CASE(csq_prio_cancel_keeps_order),
-	KUNIT_CASE(csq_fifo_spin_ops_irqs_disabled),
-	KUNIT_CASE(csq_fifo_spin_ops_from_hardirq),
-	KUNIT_CASE(csq_fifo_mutex_ops_fifo_and_cancel),
-	KUNIT_CASE(csq_mutex_ops_callbacks_may_sleep),
-	KUNIT_CASE(csq_flush_wakes_blocked_waiter),
 	KUNIT_CASE(csq_req_reinit_allows_reuse),
-	KUNIT_CASE(csq_req_set_cancel_routine_returns_old),
-	KUNIT_CASE(csq_req_cancel_without_routine),
-	KUNIT_CASE(csq_req_cancel_hands_off_cancel_lock),
-	KUNIT_CASE(csq_req_cancel_restores_callers_irqs),
-	KUNIT_CASE(csq_req_cancel_calls_routine_once),
-	KUNIT_CASE(csq_req_complete_wakes_waiter),
-	KUNIT_CASE(csq_req_complete_calls_complete_fn),
-	KUNIT_CASE(csq_raw_queue_start_next_is_fifo),
-	KUNIT_CASE(csq_raw_queue_cancel_while_queued),
-	KUNIT_CASE(csq_raw_queue_cancel_before_add),
-	KUNIT_CASE(csq_raw_queue_skips_cancel_in_progress),
-	KUNIT_CASE(csq_raw_queue_cancel_after_start),
+	KUNIT_CASE(csq_insert_req_initialises_ctx_when_refused),
+	KUNIT_CASE(csq_remove_req_with_ctx_of_another_queue_takes_nothing),
+	KUNIT_CASE(csq_nr_active_counts_from_insert_to_completion),
+	KUNIT_CASE(csq_destroy_waits_for_a_cancel_on_its_way),
 	KUNIT_CASE_SLOW(csq_fifo_spin_ops_race),
 	KUNIT_CASE_SLOW(csq_fifo_mutex_ops_race),
 	{}
 };
 
-static struct kunit_suite csq_test_suite = {
-	.name = "csq",
-	.test_cases = csq_test_cases,
+static struct kunit_suite csq_queue_test_suite = {
+	.name = "csq_queue",
+	.test_cases = csq_queue_test_cases,
 };
 
-kunit_test_suite(csq_test_suite);
-
-MODULE_DESCRIPTION("KUnit tests for the cancel-safe request queue");
-MODULE_LICENSE("GPL");
+kunit_test_suite(csq_queue_test_suite);
