@@ -9,8 +9,8 @@
  *   handoff    write() until a reader already asleep in read() holds the
  *              message: the writer stamps the clock just before write(),
  *              the reader just after read() returns.
- *   stream     messages per second from one writer to 1 or 4 readers that
- *              were all asleep in read() when the writer started.
+ *   stream     messages per second from one writer to 1, 4 or 8 readers
+ *              that were all asleep in read() when the writer started.
  *   cancel     a signal to a reader asleep in read() until read() returns
  *              EINTR: stamped before pthread_kill() and after read().
  *
@@ -20,12 +20,16 @@
  * The pipe is made to behave like the device: every write() is one message
  * of at most PIPE_BUF bytes, so it is atomic, and every read() asks for
  * exactly one message's size, so it returns exactly one message (checked).
- * Both keep the same number of messages while no read waits: the pipe is
- * sized to the device's backlog module parameter times the message size,
- * rounded up to a power of two pages.  The bench job loads the device with
- * a backlog of 1024, which makes that exact for 4 and 512 bytes (a pipe
- * cannot be smaller than a page, so with the default 64 a pipe of 4-byte
- * messages would keep 16 times more, and sleep 16 times less).
+ *
+ * Each figure runs in one of two setups:
+ *
+ *   shipped    what a user gets: the device with the module's default
+ *              parameters against a pipe as pipe() makes it, and no thread
+ *              pinned anywhere; there are more threads than CPUs.
+ *   tuned      the writer pinned to CPU 0 and every reader to CPU 1, and
+ *              both channels holding TUNED_MSGS messages: the pipe sized
+ *              with F_SETPIPE_SZ, the device's capacity parameter set to
+ *              the same number of bytes for the figure (and restored).
  *
  * Each figure is the median of the rounds; each round's latency is the
  * median of its iterations.  The output is one "CSQ-BENCH-ROUND" line per
@@ -62,13 +66,17 @@
 #define ROUNDS_DEFAULT		7
 #define LATENCY_ITERS		100
 #define STREAM_MSGS		10000
-#define MAX_READERS		4
+#define MAX_READERS		8
 #define BURST_MSGS		1000
 #define MAX_ROUNDS		64
 
-/* The writer runs on one CPU and every reader on the other, if there are two. */
+/* Tuned: the writer runs on one CPU and every reader on the other. */
 #define WRITER_CPU		0
 #define READER_CPU		1
+#define ANY_CPU			-1
+
+/* Tuned: what both channels hold while no read waits. */
+#define TUNED_MSGS		1024
 
 /* The first word of the message that tells a stream reader to stop. */
 #define STOP_SEQ		0xffffffffu
@@ -89,7 +97,7 @@ struct chan {
 };
 
 static int nr_cpus;
-static long backlog;
+static long shipped_capacity;
 
 static void die(const char *what)
 {
@@ -105,14 +113,18 @@ static long long now_ns(void)
 	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
 }
 
+/* Runs the calling thread on @cpu only, or on any CPU for ANY_CPU. */
 static void pin(int cpu)
 {
 	cpu_set_t set;
+	int i;
 
 	if (nr_cpus < 2)
 		return;
 	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
+	for (i = 0; i < nr_cpus; i++)
+		if (cpu == ANY_CPU || cpu == i)
+			CPU_SET(i, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		die("sched_setaffinity");
 }
@@ -190,12 +202,23 @@ static int pipe_bytes(long msgs, size_t size)
 	return bytes;
 }
 
-static void chan_open(struct chan *c, enum chan_kind kind, size_t size)
+static void set_capacity(long bytes)
+{
+	if (write_param("capacity", bytes))
+		die(CSQ_PARAMS "capacity");
+}
+
+/*
+ * @tuned_bytes is what both channels hold in the tuned setup, 0 in the
+ * shipped one: the device's default capacity and a default pipe.
+ */
+static void chan_open(struct chan *c, enum chan_kind kind, int tuned_bytes)
 {
 	int fds[2];
 
 	c->kind = kind;
 	if (kind == CHAN_CSQ) {
+		set_capacity(tuned_bytes ? tuned_bytes : shipped_capacity);
 		c->rfd = open(CSQ_PATH, O_RDWR | O_CLOEXEC);
 		c->wfd = open(CSQ_PATH, O_RDWR | O_CLOEXEC);
 		if (c->rfd < 0 || c->wfd < 0)
@@ -204,7 +227,7 @@ static void chan_open(struct chan *c, enum chan_kind kind, size_t size)
 	}
 	if (pipe2(fds, O_CLOEXEC))
 		die("pipe2");
-	if (fcntl(fds[1], F_SETPIPE_SZ, pipe_bytes(backlog, size)) < 0)
+	if (tuned_bytes && fcntl(fds[1], F_SETPIPE_SZ, tuned_bytes) < 0)
 		die("F_SETPIPE_SZ");
 	c->rfd = fds[0];
 	c->wfd = fds[1];
@@ -233,6 +256,7 @@ static double median(double *v, int n)
 struct lat_reader {
 	pthread_t thread;
 	const struct chan *chan;
+	int cpu;
 	size_t size;
 	int iters;
 	bool expect_eintr;
@@ -250,7 +274,7 @@ static void *lat_reader_main(void *arg)
 	ssize_t n;
 	int i;
 
-	pin(READER_CPU);
+	pin(r->cpu);
 	atomic_store(&r->tid, gettid());
 	for (i = 1; i <= r->iters; i++) {
 		atomic_store(&r->armed, i);
@@ -269,12 +293,13 @@ static void *lat_reader_main(void *arg)
  * write() or the pthread_kill()) to the reader's stamp after read().
  */
 static double latency_round(const struct chan *c, size_t size, bool cancel,
-			    int iters)
+			    int iters, int reader_cpu)
 {
 	long long t_act[LATENCY_ITERS], t_ret[LATENCY_ITERS];
 	double lat[LATENCY_ITERS];
 	struct lat_reader r = {
 		.chan = c,
+		.cpu = reader_cpu,
 		.size = size,
 		.iters = iters,
 		.expect_eintr = cancel,
@@ -315,6 +340,7 @@ static double latency_round(const struct chan *c, size_t size, bool cancel,
 struct stream_reader {
 	pthread_t thread;
 	const struct chan *chan;
+	int cpu;
 	size_t size;
 	atomic_int tid;
 	long got;
@@ -329,7 +355,7 @@ static void *stream_reader_main(void *arg)
 	__u32 seq;
 	ssize_t n;
 
-	pin(READER_CPU);
+	pin(r->cpu);
 	r->sleeps = sleeps();
 	atomic_store(&r->tid, gettid());
 	for (;;) {
@@ -353,7 +379,8 @@ static void *stream_reader_main(void *arg)
  * says how often the writer and the readers slept per message, which is
  * where the time goes when one side waits for the other.
  */
-static double stream_round(const struct chan *c, size_t size, int nr_readers)
+static double stream_round(const struct chan *c, size_t size, int nr_readers,
+			   int reader_cpu)
 {
 	struct stream_reader r[MAX_READERS] = { 0 };
 	long got = 0, reader_sleeps = 0, writer_sleeps;
@@ -365,6 +392,7 @@ static double stream_round(const struct chan *c, size_t size, int nr_readers)
 	memset(msg, 's', size);
 	for (i = 0; i < nr_readers; i++) {
 		r[i].chan = c;
+		r[i].cpu = reader_cpu;
 		r[i].size = size;
 		if (pthread_create(&r[i].thread, NULL, stream_reader_main, &r[i]))
 			die("pthread_create");
@@ -414,7 +442,7 @@ static double stream_round(const struct chan *c, size_t size, int nr_readers)
  */
 static double burst_round(const struct chan *c, size_t size, bool reads)
 {
-	int i, n = backlog < BURST_MSGS ? backlog : BURST_MSGS;
+	int i, n = BURST_MSGS;
 	char msg[CSQ_MSG_MAX];
 	long long t0, t1, t2;
 
@@ -439,46 +467,64 @@ struct figure {
 	enum fig_kind kind;
 	size_t size;
 	int nr_readers;
+	bool shipped;
 	const char *unit;
 	const char *goal;	/* "le 1.00", "ge 1.00", or "info -" */
 	const char *what;
 };
 
+#define TUNED	false
+#define SHIPPED	true
+
 static const struct figure figures[] = {
-	{ "handoff-4", FIG_HANDOFF, 4, 1, "ns", "le 1.00",
+	{ "handoff-4", FIG_HANDOFF, 4, 1, TUNED, "ns", "le 1.00",
 	  "handoff latency, 4-byte message" },
-	{ "handoff-512", FIG_HANDOFF, 512, 1, "ns", "le 1.00",
+	{ "handoff-512", FIG_HANDOFF, 512, 1, TUNED, "ns", "le 1.00",
 	  "handoff latency, 512-byte message" },
-	{ "stream-4x1", FIG_STREAM, 4, 1, "msg/s", "ge 1.00",
-	  "throughput, 4 B, 1 reader" },
-	{ "stream-4x4", FIG_STREAM, 4, 4, "msg/s", "ge 1.00",
-	  "throughput, 4 B, 4 readers" },
-	{ "stream-512x1", FIG_STREAM, 512, 1, "msg/s", "ge 1.00",
-	  "throughput, 512 B, 1 reader" },
-	{ "stream-512x4", FIG_STREAM, 512, 4, "msg/s", "ge 1.00",
-	  "throughput, 512 B, 4 readers" },
-	{ "cancel", FIG_CANCEL, 4, 1, "ns", "le 1.00",
+	{ "stream-4x1", FIG_STREAM, 4, 1, TUNED, "msg/s", "ge 1.00",
+	  "throughput, 4 B, 1 reader, tuned" },
+	{ "stream-4x4", FIG_STREAM, 4, 4, TUNED, "msg/s", "ge 1.00",
+	  "throughput, 4 B, 4 readers, tuned" },
+	{ "stream-512x1", FIG_STREAM, 512, 1, TUNED, "msg/s", "ge 1.00",
+	  "throughput, 512 B, 1 reader, tuned" },
+	{ "stream-512x4", FIG_STREAM, 512, 4, TUNED, "msg/s", "ge 1.00",
+	  "throughput, 512 B, 4 readers, tuned" },
+	{ "shipped-4x1", FIG_STREAM, 4, 1, SHIPPED, "msg/s", "ge 1.00",
+	  "throughput, 4 B, 1 reader, as shipped" },
+	{ "shipped-4x4", FIG_STREAM, 4, 4, SHIPPED, "msg/s", "ge 1.00",
+	  "throughput, 4 B, 4 readers, as shipped" },
+	{ "shipped-4x8", FIG_STREAM, 4, 8, SHIPPED, "msg/s", "ge 1.00",
+	  "throughput, 4 B, 8 readers, as shipped" },
+	{ "shipped-512x1", FIG_STREAM, 512, 1, SHIPPED, "msg/s", "ge 1.00",
+	  "throughput, 512 B, 1 reader, as shipped" },
+	{ "shipped-512x4", FIG_STREAM, 512, 4, SHIPPED, "msg/s", "ge 1.00",
+	  "throughput, 512 B, 4 readers, as shipped" },
+	{ "shipped-512x8", FIG_STREAM, 512, 8, SHIPPED, "msg/s", "ge 1.00",
+	  "throughput, 512 B, 8 readers, as shipped" },
+	{ "cancel", FIG_CANCEL, 4, 1, TUNED, "ns", "le 1.00",
 	  "cancel latency (signal to EINTR)" },
-	{ "write-512", FIG_WRITE, 512, 0, "ns", "info -",
+	{ "write-512", FIG_WRITE, 512, 0, TUNED, "ns", "info -",
 	  "one write() of 1000 in a row, 512 B, no reader waiting" },
-	{ "read-512", FIG_READ, 512, 0, "ns", "info -",
+	{ "read-512", FIG_READ, 512, 0, TUNED, "ns", "info -",
 	  "one read() of those 1000, 512 B" },
 };
 
 static double measure(const struct figure *f, enum chan_kind kind)
 {
+	int reader_cpu = f->shipped ? ANY_CPU : READER_CPU;
 	struct chan c;
 	double v = 0;
 
-	chan_open(&c, kind, f->size);
+	pin(f->shipped ? ANY_CPU : WRITER_CPU);
+	chan_open(&c, kind, f->shipped ? 0 : pipe_bytes(TUNED_MSGS, f->size));
 	switch (f->kind) {
 	case FIG_HANDOFF:
 	case FIG_CANCEL:
 		v = latency_round(&c, f->size, f->kind == FIG_CANCEL,
-				  LATENCY_ITERS);
+				  LATENCY_ITERS, reader_cpu);
 		break;
 	case FIG_STREAM:
-		v = stream_round(&c, f->size, f->nr_readers);
+		v = stream_round(&c, f->size, f->nr_readers, reader_cpu);
 		break;
 	case FIG_WRITE:
 	case FIG_READ:
@@ -523,13 +569,13 @@ int main(int argc, char **argv)
 	if (argc > 2)
 		only = argv[2];
 	if (rounds < 1 || rounds > MAX_ROUNDS || argc > 3) {
-		fprintf(stderr, "usage: %s [ROUNDS (1 to %d) [FIGURE-ID]]\n",
+		fprintf(stderr, "usage: %s [ROUNDS (1 to %d) [FIGURE-ID-PREFIX]]\n",
 			argv[0], MAX_ROUNDS);
 		return 2;
 	}
-	backlog = read_param("backlog");
-	if (backlog < 1) {
-		fprintf(stderr, "csqdev is not loaded (no %sbacklog)\n",
+	shipped_capacity = read_param("capacity");
+	if (shipped_capacity < 1) {
+		fprintf(stderr, "csqdev is not loaded (no %scapacity)\n",
 			CSQ_PARAMS);
 		return 1;
 	}
@@ -539,14 +585,14 @@ int main(int argc, char **argv)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGUSR1, &sa, NULL))
 		die("sigaction");
-	pin(WRITER_CPU);
 
-	printf("# csq_bench: %d rounds, %d CPUs, backlog %ld\n", rounds, nr_cpus,
-	       backlog);
+	printf("# csq_bench: %d rounds, %d CPUs, capacity %ld as shipped\n",
+	       rounds, nr_cpus, shipped_capacity);
 	printf("# %d iterations per latency round, %d messages per stream round\n",
 	       LATENCY_ITERS, STREAM_MSGS);
 	for (i = 0; i < ARRAY_SIZE(figures); i++)
-		if (!only || !strcmp(only, figures[i].id))
+		if (!only || !strncmp(only, figures[i].id, strlen(only)))
 			run_figure(&figures[i], rounds);
+	set_capacity(shipped_capacity);
 	return 0;
 }
