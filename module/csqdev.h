@@ -46,6 +46,11 @@
  * @read_delay_us: how long a read waits between its entry and its look at
  *	the stream; 0, or set through debugfs by tests of a close() racing a
  *	read on its way in.
+ * @fill_csq: the reads of files in fill mode, waiting for the producer
+ *	(&struct csqdev_fill_read).
+ * @fill_lock: protects @filling; taken outside the queue lock of @fill_csq.
+ * @filling: the fill read the producer is filling, taken off @fill_csq and
+ *	marked cancelable; NULL when none is.
  */
 struct csqdev {
 	struct miscdevice misc;
@@ -67,6 +72,9 @@ struct csqdev {
 	unsigned int capacity;
 	struct dentry *debugfs;
 	u32 read_delay_us;
+	struct csq fill_csq;
+	spinlock_t fill_lock; /* protects filling */
+	struct csqdev_fill_read *filling;
 };
 
 /**
@@ -90,12 +98,16 @@ struct csqdev_counts {
  *	&csqdev.lock; a read compares it with what it saw on its way in.
  * @closers: the owners (file tables) of the last %CSQDEV_CLOSERS closes,
  *	the one numbered n at n % %CSQDEV_CLOSERS.
+ * @fill_reads: the fill reads parked through this file.
+ * @fill: whether its reads are fill reads (CSQ_IOC_FILL).
  */
 struct csqdev_file {
 	struct csqdev *dev;
 	struct csq_owner reads;
 	unsigned long closes;
 	fl_owner_t closers[CSQDEV_CLOSERS];
+	struct csq_owner fill_reads;
+	bool fill;
 };
 
 /**
@@ -119,6 +131,27 @@ struct csqdev_read {
 };
 
 /**
+ * struct csqdev_fill_read - a read of a file in fill mode
+ * @req: its request, in &csqdev.fill_csq until the producer takes it;
+ *	@req.owner is &csqdev_file.fill_reads of its file.
+ * @ctx: lets the reader take @req back while it is queued.
+ * @files: the file table of the reading process, which close() matches.
+ * @buf: what the ticks are gathered into.
+ * @size: the bytes @buf holds.
+ * @filled: the bytes gathered so far; under &csqdev.fill_lock.
+ * @node: where the producer keeps it between finishing and completing it.
+ */
+struct csqdev_fill_read {
+	struct csq_req req;
+	struct csq_req_ctx ctx;
+	fl_owner_t files;
+	char *buf;
+	size_t size;
+	size_t filled;
+	struct list_head node;
+};
+
+/**
  * struct csqdev_peek - which parked reads a sweep cancels
  * @reads: only reads on this open file (its &csqdev_file.reads).
  * @files: if not NULL, only reads by the process with this file table.
@@ -137,7 +170,15 @@ struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
 bool csqdev_writable(struct csqdev *dev, size_t len);
 void csqdev_wake(wait_queue_head_t *wq);
 unsigned int csqdev_close(struct csqdev_file *cf, fl_owner_t id);
+bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes);
 unsigned int csqdev_cancel_reads(struct csqdev_file *cf);
 int csqdev_next_len(struct csqdev *dev);
+
+int csqdev_fill_init(struct csqdev *dev);
+void csqdev_fill_destroy(struct csqdev *dev);
+bool csqdev_fill_offer(struct csqdev *dev, const char *data, size_t len);
+ssize_t csqdev_fill_read(struct csqdev_file *cf, struct iov_iter *to,
+			 unsigned long closes);
+unsigned int csqdev_fill_close(struct csqdev_file *cf, fl_owner_t id);
 
 #endif /* _CSQDEV_H */

@@ -49,6 +49,7 @@ static int csqdev_fops_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 	cf->dev = container_of(misc, struct csqdev, misc);
 	csq_owner_init(&cf->reads);
+	csq_owner_init(&cf->fill_reads);
 	file->private_data = cf;
 	/* Reads and writes honour IOCB_NOWAIT: RWF_NOWAIT, io_uring. */
 	file->f_mode |= FMODE_NOWAIT;
@@ -80,6 +81,9 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 		return 0;
 	if (unlikely(READ_ONCE(dev->read_delay_us)))
 		fsleep(READ_ONCE(dev->read_delay_us));
+	if (READ_ONCE(cf->fill))
+		/* Filled over ticks: never at once. */
+		return nowait ? -EAGAIN : csqdev_fill_read(cf, to, closes);
 
 	msg = csqdev_take_or_park(cf, &rd, count, closes, nowait);
 	if (IS_ERR(msg))
@@ -175,6 +179,7 @@ static int csqdev_fops_flush(struct file *file, fl_owner_t id)
 	unsigned int n;
 
 	n = csqdev_close(cf, id);
+	n += csqdev_fill_close(cf, id);
 	if (n)
 		dev_dbg(cf->dev->misc.this_device, "close cancelled %u reads\n",
 			n);
@@ -185,7 +190,7 @@ static long csqdev_ioctl_stats(struct csqdev *dev,
 			       struct csq_stats __user *ustats)
 {
 	struct csq_stats stats = {
-		.pending_reads = csq_count(&dev->csq),
+		.pending_reads = csq_count(&dev->csq) + csq_count(&dev->fill_csq),
 		.queued_msgs = READ_ONCE(dev->nr_msgs),
 	};
 	struct csqdev_counts *counts;
@@ -205,16 +210,21 @@ static long csqdev_ioctl_stats(struct csqdev *dev,
 static enum hrtimer_restart csqdev_producer_tick(struct hrtimer *timer)
 {
 	struct csqdev *dev = container_of(timer, struct csqdev, producer);
+	char tick[CSQDEV_TICK_LEN];
 	struct csqdev_msg *msg;
+	size_t len;
 
+	len = scnprintf(tick, sizeof(tick), "tick %llu", ++dev->producer_ticks);
+	if (csqdev_fill_offer(dev, tick, len))
+		goto forward;
 	/* Hard-irq context: no sleeping allocation; a full stream drops. */
-	msg = csqdev_msg_get_atomic(&dev->pool, CSQDEV_TICK_LEN);
+	msg = csqdev_msg_get_atomic(&dev->pool, len);
 	if (msg) {
-		msg->len = scnprintf(msg->data, CSQDEV_TICK_LEN, "tick %llu",
-				     ++dev->producer_ticks);
+		memcpy(msg->data, tick, len);
 		if (csqdev_post(dev, msg, false))
 			csqdev_msg_put(&dev->pool, msg);
 	}
+forward:
 	hrtimer_forward_now(timer, dev->producer_period);
 	return HRTIMER_RESTART;
 }
@@ -249,6 +259,18 @@ static long csqdev_ioctl_producer(struct csqdev *dev,
 	return csqdev_producer_set(dev, prod.rate_hz);
 }
 
+static long csqdev_ioctl_fill(struct csqdev_file *cf, __u32 __user *ufill)
+{
+	__u32 fill;
+
+	if (get_user(fill, ufill))
+		return -EFAULT;
+	if (fill > 1)
+		return -EINVAL;
+	WRITE_ONCE(cf->fill, fill);
+	return 0;
+}
+
 static long csqdev_fops_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
@@ -260,7 +282,9 @@ static long csqdev_fops_ioctl(struct file *file, unsigned int cmd,
 	case CSQ_IOC_CANCEL:
 		if (arg)
 			return -EINVAL;
-		return csqdev_cancel_reads(cf);
+		return csqdev_cancel_reads(cf) + csqdev_fill_close(cf, NULL);
+	case CSQ_IOC_FILL:
+		return csqdev_ioctl_fill(cf, argp);
 	case CSQ_IOC_STATS:
 		return csqdev_ioctl_stats(dev, argp);
 	case CSQ_IOC_PRODUCER:
@@ -356,6 +380,9 @@ static int __init csqdev_init(void)
 	ret = csqdev_stream_init(dev);
 	if (ret)
 		return ret;
+	ret = csqdev_fill_init(dev);
+	if (ret)
+		goto destroy_stream;
 	mutex_init(&dev->producer_lock);
 	hrtimer_init(&dev->producer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	dev->producer.function = csqdev_producer_tick;
@@ -370,6 +397,8 @@ static int __init csqdev_init(void)
 remove_debugfs:
 	debugfs_remove_recursive(dev->debugfs);
 	mutex_destroy(&dev->producer_lock);
+	csqdev_fill_destroy(dev);
+destroy_stream:
 	csqdev_stream_destroy(dev);
 	return ret;
 }
@@ -383,6 +412,7 @@ static void __exit csqdev_exit(void)
 	hrtimer_cancel(&dev->producer);
 	debugfs_remove_recursive(dev->debugfs);
 	/* No file is open (.owner), so nothing else uses the stream. */
+	csqdev_fill_destroy(dev);
 	csqdev_stream_destroy(dev);
 	mutex_destroy(&dev->producer_lock);
 }

@@ -187,7 +187,7 @@ EXPORT_SYMBOL_IF_KUNIT(csqdev_post);
  * @closes of its closes.  Beyond the last CSQDEV_CLOSERS closes the
  * owners are not known: the read then counts itself among the closed.
  */
-static bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes)
+bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes)
 	__must_hold(&cf->dev->lock)
 {
 	unsigned long n;

@@ -16,6 +16,9 @@
 /* The longest message, in bytes. */
 #define CSQ_MSG_MAX		4096
 
+/* The most bytes a read of a file in fill mode gathers (CSQ_IOC_FILL). */
+#define CSQ_FILL_MAX		4096
+
 /* The fastest rate the simulated hardware producer accepts, in Hz. */
 #define CSQ_PRODUCER_MAX_HZ	10000
 
@@ -58,5 +61,15 @@ struct csq_producer {
 #define CSQ_IOC_CANCEL		_IO(CSQ_IOC_MAGIC, 1)
 #define CSQ_IOC_STATS		_IOR(CSQ_IOC_MAGIC, 2, struct csq_stats)
 #define CSQ_IOC_PRODUCER	_IOW(CSQ_IOC_MAGIC, 3, struct csq_producer)
+
+/*
+ * Fill mode, 1 or 0, for the reads of this open file: a read then gathers
+ * the producer's ticks, back to back, until the next one would not fit in
+ * its buffer (at most CSQ_FILL_MAX bytes), as a serial port's read gathers
+ * bytes.  A fill read that is cancelled (a signal, close(), CSQ_IOC_CANCEL)
+ * returns what it gathered so far, or fails if that is nothing.  Ticks no
+ * fill read waits for go to the stream as messages.
+ */
+#define CSQ_IOC_FILL		_IOW(CSQ_IOC_MAGIC, 4, __u32)
 
 #endif /* _UAPI_LINUX_CSQ_H */
