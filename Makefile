@@ -9,6 +9,8 @@
 #   W=, C=, V=   passed to kbuild by `make modules`
 #   QEMU_ACCEL, CSQ_TIMEOUT, CSQ_QUIET, CSQ_CMDLINE   see qemu/boot.sh
 #   DURATION=<s> how long `make stress` storms (default 20)
+#   KERNELVER=<release>  kernel for `make dkms-install` (default: running)
+#   DKMS_ROOT=<dir>      `make dkms-install` into dkms trees under <dir>
 #
 # Kbuild (not this file) is what kbuild reads, in and out of tree.
 
@@ -33,7 +35,7 @@ LOADUNLOAD_RESULTS := loadunload-debug console-debug-loadunload
 DURATION ?= 20
 
 .PHONY: all deps modules userspace run kunit utest lint check clean bench
-.PHONY: stress faults loadunload
+.PHONY: stress faults loadunload dkms-install dkms-uninstall
 
 # The guests and lint share build/modules and the console; -j must not
 # interleave them.
@@ -81,6 +83,13 @@ utest: userspace
 bench: userspace
 	@CSQ_TIMEOUT=$${CSQ_TIMEOUT:-1200} $(Q)/guest.sh stock bench
 	@$(Q)/bench-results.sh stock-bench
+
+# The system's dkms: installs into /lib/modules (root), unless DKMS_ROOT.
+dkms-install: deps
+	@$(Q)/dkms-install.sh install $(KERNELVER)
+
+dkms-uninstall: deps
+	@$(Q)/dkms-install.sh uninstall
 
 lint: deps
 	@$(Q)/lint.sh
