@@ -32,10 +32,11 @@ UTEST_RESULTS := utest-stock console-stock-utest utest-debug console-debug-utest
 STRESS_RESULTS := stress-debug console-debug-stress
 FAULTS_RESULTS := faults-debug console-debug-faults
 LOADUNLOAD_RESULTS := loadunload-debug console-debug-loadunload
+DKMS_RESULTS := dkms-stock
 DURATION ?= 20
 
 .PHONY: all deps modules userspace run kunit utest lint check clean bench
-.PHONY: stress faults loadunload dkms-install dkms-uninstall
+.PHONY: stress faults loadunload dkms-check dkms-install dkms-uninstall
 
 # The guests and lint share build/modules and the console; -j must not
 # interleave them.
@@ -84,6 +85,12 @@ bench: userspace
 	@CSQ_TIMEOUT=$${CSQ_TIMEOUT:-1200} $(Q)/guest.sh stock bench
 	@$(Q)/bench-results.sh stock-bench
 
+# dkms.conf: `dkms build` against the stock headers, in private trees.
+dkms-check: deps
+	@rm -f $(DKMS_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/dkms-check.sh || true
+	@$(SUMMARY) $(DKMS_RESULTS)
+
 # The system's dkms: installs into /lib/modules (root), unless DKMS_ROOT.
 dkms-install: deps
 	@$(Q)/dkms-install.sh install $(KERNELVER)
@@ -125,11 +132,12 @@ loadunload: userspace
 # at all leaves no result and counts as failed in the total.
 check:
 	@rm -rf $(RESULTS)
-	@$(MAKE) --no-print-directory -k lint kunit utest stress faults loadunload \
-		SUMMARY=: || true
+	@$(MAKE) --no-print-directory -k lint dkms-check kunit utest stress faults \
+		loadunload SUMMARY=: || true
 	@echo "==> summary"
-	@$(Q)/summary.sh $(LINT_RESULTS) $(KUNIT_RESULTS) $(UTEST_RESULTS) \
-		$(STRESS_RESULTS) $(FAULTS_RESULTS) $(LOADUNLOAD_RESULTS)
+	@$(Q)/summary.sh $(LINT_RESULTS) $(DKMS_RESULTS) $(KUNIT_RESULTS) \
+		$(UTEST_RESULTS) $(STRESS_RESULTS) $(FAULTS_RESULTS) \
+		$(LOADUNLOAD_RESULTS)
 
 clean:
 	rm -rf build
