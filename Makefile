@@ -11,6 +11,7 @@
 #   DURATION=<s> how long `make stress` storms (default 20)
 #   KERNELVER=<release>  kernel for `make dkms-install` (default: running)
 #   DKMS_ROOT=<dir>      `make dkms-install` into dkms trees under <dir>
+#   CSQ_KUNIT_ARCH       architecture of `make kunit-tree` (default um)
 #
 # Kbuild (not this file) is what kbuild reads, in and out of tree.
 
@@ -33,10 +34,12 @@ STRESS_RESULTS := stress-debug console-debug-stress
 FAULTS_RESULTS := faults-debug console-debug-faults
 LOADUNLOAD_RESULTS := loadunload-debug console-debug-loadunload
 DKMS_RESULTS := dkms-stock
+KUNIT_TREE_RESULTS := kunit-tree
 DURATION ?= 20
 
 .PHONY: all deps modules userspace run kunit utest lint check clean bench
 .PHONY: stress faults loadunload dkms-check dkms-install dkms-uninstall
+.PHONY: kunit-tree
 
 # The guests and lint share build/modules and the console; -j must not
 # interleave them.
@@ -70,6 +73,12 @@ kunit: deps
 	@$(Q)/guest.sh debug kunit || true
 	@$(Q)/kunit-results.sh debug-kunit kunit-debug
 	@$(SUMMARY) $(KUNIT_RESULTS)
+
+# csq dropped into a copy of the kernel tree, its suites run by kunit.py.
+kunit-tree: deps
+	@rm -f $(KUNIT_TREE_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/kunit-tree.sh || true
+	@$(SUMMARY) $(KUNIT_TREE_RESULTS)
 
 utest: userspace
 	@rm -f $(UTEST_RESULTS:%=$(RESULTS)/%)
@@ -132,12 +141,12 @@ loadunload: userspace
 # at all leaves no result and counts as failed in the total.
 check:
 	@rm -rf $(RESULTS)
-	@$(MAKE) --no-print-directory -k lint dkms-check kunit utest stress faults \
-		loadunload SUMMARY=: || true
+	@$(MAKE) --no-print-directory -k lint dkms-check kunit kunit-tree utest \
+		stress faults loadunload SUMMARY=: || true
 	@echo "==> summary"
 	@$(Q)/summary.sh $(LINT_RESULTS) $(DKMS_RESULTS) $(KUNIT_RESULTS) \
-		$(UTEST_RESULTS) $(STRESS_RESULTS) $(FAULTS_RESULTS) \
-		$(LOADUNLOAD_RESULTS)
+		$(KUNIT_TREE_RESULTS) $(UTEST_RESULTS) $(STRESS_RESULTS) \
+		$(FAULTS_RESULTS) $(LOADUNLOAD_RESULTS)
 
 clean:
 	rm -rf build
