@@ -17,7 +17,7 @@
 #
 # whose build is incremental: a second run recompiles what changed.
 # CSQ_KUNIT_ARCH picks the architecture (default um; x86_64 runs under
-# QEMU), CSQ_KUNIT_ARGS adds kunit.py arguments.  Log:
+# QEMU, TCG), CSQ_KUNIT_ARGS adds kunit.py arguments (split at spaces).  Log:
 # build/logs/kunit-tree.log.  Writes build/results/RESULT (default
 # kunit-tree) with the cases kunit.py counted.
 set -euo pipefail
@@ -95,6 +95,8 @@ run_kunit() {
 	# Our additions for this architecture (qemu/kunit-ARCH.config).
 	[ ! -f "$CSQ_QEMU/kunit-$ARCH.config" ] ||
 		args+=(--kunitconfig="$CSQ_QEMU/kunit-$ARCH.config")
+	# Under QEMU: as many vCPUs as cores, for the races; never KVM.
+	[ "$ARCH" = um ] || args+=("--qemu_args=-smp $(nproc) -accel tcg")
 	# shellcheck disable=SC2206
 	args+=(${CSQ_KUNIT_ARGS:-})
 	mkdir -p "$out"
