@@ -9,6 +9,9 @@
 #   W=, C=, V=   passed to kbuild by `make modules`
 #   QEMU_ACCEL, CSQ_TIMEOUT, CSQ_QUIET, CSQ_CMDLINE   see qemu/boot.sh
 #   DURATION=<s> how long `make stress` storms (default 20)
+#   KERNELVER=<release>  kernel for `make dkms-install` (default: running)
+#   DKMS_ROOT=<dir>      `make dkms-install` into dkms trees under <dir>
+#   CSQ_KUNIT_ARCH       architecture of `make kunit-tree` (default um)
 #
 # Kbuild (not this file) is what kbuild reads, in and out of tree.
 
@@ -30,10 +33,13 @@ UTEST_RESULTS := utest-stock console-stock-utest utest-debug console-debug-utest
 STRESS_RESULTS := stress-debug console-debug-stress
 FAULTS_RESULTS := faults-debug console-debug-faults
 LOADUNLOAD_RESULTS := loadunload-debug console-debug-loadunload
+DKMS_RESULTS := dkms-stock
+KUNIT_TREE_RESULTS := kunit-tree
 DURATION ?= 20
 
 .PHONY: all deps modules userspace run kunit utest lint check clean bench
-.PHONY: stress faults loadunload
+.PHONY: stress faults loadunload dkms-check dkms-install dkms-uninstall
+.PHONY: kunit-tree
 
 # The guests and lint share build/modules and the console; -j must not
 # interleave them.
@@ -68,6 +74,12 @@ kunit: deps
 	@$(Q)/kunit-results.sh debug-kunit kunit-debug
 	@$(SUMMARY) $(KUNIT_RESULTS)
 
+# csq dropped into a copy of the kernel tree, its suites run by kunit.py.
+kunit-tree: deps
+	@rm -f $(KUNIT_TREE_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/kunit-tree.sh || true
+	@$(SUMMARY) $(KUNIT_TREE_RESULTS)
+
 utest: userspace
 	@rm -f $(UTEST_RESULTS:%=$(RESULTS)/%)
 	@$(Q)/guest.sh stock utest || true
@@ -81,6 +93,19 @@ utest: userspace
 bench: userspace
 	@CSQ_TIMEOUT=$${CSQ_TIMEOUT:-1200} $(Q)/guest.sh stock bench
 	@$(Q)/bench-results.sh stock-bench
+
+# dkms.conf: `dkms build` against the stock headers, in private trees.
+dkms-check: deps
+	@rm -f $(DKMS_RESULTS:%=$(RESULTS)/%)
+	@$(Q)/dkms-check.sh || true
+	@$(SUMMARY) $(DKMS_RESULTS)
+
+# The system's dkms: installs into /lib/modules (root), unless DKMS_ROOT.
+dkms-install: deps
+	@$(Q)/dkms-install.sh install $(KERNELVER)
+
+dkms-uninstall: deps
+	@$(Q)/dkms-install.sh uninstall
 
 lint: deps
 	@$(Q)/lint.sh
@@ -116,11 +141,12 @@ loadunload: userspace
 # at all leaves no result and counts as failed in the total.
 check:
 	@rm -rf $(RESULTS)
-	@$(MAKE) --no-print-directory -k lint kunit utest stress faults loadunload \
-		SUMMARY=: || true
+	@$(MAKE) --no-print-directory -k lint dkms-check kunit kunit-tree utest \
+		stress faults loadunload SUMMARY=: || true
 	@echo "==> summary"
-	@$(Q)/summary.sh $(LINT_RESULTS) $(KUNIT_RESULTS) $(UTEST_RESULTS) \
-		$(STRESS_RESULTS) $(FAULTS_RESULTS) $(LOADUNLOAD_RESULTS)
+	@$(Q)/summary.sh $(LINT_RESULTS) $(DKMS_RESULTS) $(KUNIT_RESULTS) \
+		$(KUNIT_TREE_RESULTS) $(UTEST_RESULTS) $(STRESS_RESULTS) \
+		$(FAULTS_RESULTS) $(LOADUNLOAD_RESULTS)
 
 clean:
 	rm -rf build

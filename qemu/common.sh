@@ -45,9 +45,10 @@ CSQ_LOGS=$CSQ_BUILD/logs
 # Packages every target needs; the stock kernel's headers come on top.
 # perl runs checkpatch and kernel-doc, xz-utils unpacks the source tarball:
 # neither is certain on a minimal image installing without recommends.
+# dkms is for dkms.conf's check (make dkms-check) and make dkms-install.
 CSQ_DEB_PKGS="qemu-system-x86 busybox-static cpio gcc make bc flex bison
 libelf-dev libssl-dev sparse $CSQ_SRC_PKG python3 rsync libc6-dev
-perl xz-utils"
+perl xz-utils dkms"
 
 # One dpkg-query for the whole list: this runs before every target.
 missing_pkgs() {
