@@ -26,6 +26,8 @@ USER_SRCS := $(wildcard userspace/*.c)
 USER_BINS := $(USER_SRCS:userspace/%.c=build/userspace/%)
 USER_DEPS := $(wildcard userspace/*.h module/uapi/linux/*.h) Makefile
 USER_CFLAGS := -static -O2 -Wall -Wextra -pthread -I module/uapi
+# aio and io_uring, for the asynchronous cases (linked only where used).
+USER_LIBS := -luring -laio
 
 LINT_RESULTS := lint-checkpatch lint-sparse lint-warnings lint-kernel-doc
 KUNIT_RESULTS := kunit-debug console-debug-kunit
@@ -61,7 +63,7 @@ userspace: $(USER_BINS)
 build/userspace/%: userspace/%.c $(USER_DEPS) | deps
 	@mkdir -p $(@D)
 	@echo "  CC      $@"
-	@$(CC) $(USER_CFLAGS) -isystem $(LINUX_SRC)/tools/testing/selftests -o $@ $<
+	@$(CC) $(USER_CFLAGS) -isystem $(LINUX_SRC)/tools/testing/selftests -o $@ $< $(USER_LIBS)
 
 run: userspace
 	@$(Q)/guest.sh stock run

@@ -9,6 +9,7 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/err.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
@@ -76,7 +77,8 @@ static struct csqdev_msg *csqdev_test_take(struct kunit *test,
 	struct csqdev_read rd;
 	struct csqdev_msg *msg;
 
-	msg = csqdev_take_or_park(cf, &rd, count, cf->closes, true);
+	csqdev_read_init(&rd, cf, count);
+	msg = csqdev_take_or_park(cf, &rd, cf->closes, true);
 	if (IS_ERR(msg)) {
 		KUNIT_EXPECT_EQ(test, PTR_ERR(msg), -EAGAIN);
 		return NULL;
@@ -89,8 +91,8 @@ static void csqdev_test_park(struct kunit *test, struct csqdev_file *cf,
 			     struct csqdev_read *rd, size_t count,
 			     fl_owner_t files)
 {
-	KUNIT_ASSERT_NULL(test, csqdev_take_or_park(cf, rd, count, cf->closes,
-						    false));
+	csqdev_read_init(rd, cf, count);
+	KUNIT_ASSERT_NULL(test, csqdev_take_or_park(cf, rd, cf->closes, false));
 	/* Nothing else runs here: the read is the test's to label. */
 	rd->files = files;
 }
@@ -317,12 +319,14 @@ static void csqdev_read_entering_is_refused_after_its_process_closes(struct kuni
 
 	seen = cf->closes;
 	csqdev_close(cf, current->files);
-	ret = csqdev_take_or_park(cf, &rd, 8, seen, false);
+	csqdev_read_init(&rd, cf, 8);
+	ret = csqdev_take_or_park(cf, &rd, seen, false);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(ret), -ECANCELED);
 
 	seen = cf->closes;
 	csqdev_close(cf, PROC_B);
-	ret = csqdev_take_or_park(cf, &rd, 8, seen, false);
+	csqdev_read_init(&rd, cf, 8);
+	ret = csqdev_take_or_park(cf, &rd, seen, false);
 	KUNIT_EXPECT_NULL(test, ret);
 	KUNIT_EXPECT_EQ(test, csqdev_cancel_reads(cf), 1);
 	KUNIT_EXPECT_TRUE(test, csqdev_test_done(&rd, -ECANCELED));
@@ -330,7 +334,8 @@ static void csqdev_read_entering_is_refused_after_its_process_closes(struct kuni
 	seen = cf->closes;
 	for (i = 0; i <= CSQDEV_CLOSERS; i++)
 		csqdev_close(cf, PROC_B);
-	ret = csqdev_take_or_park(cf, &rd, 8, seen, false);
+	csqdev_read_init(&rd, cf, 8);
+	ret = csqdev_take_or_park(cf, &rd, seen, false);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(ret), -ECANCELED);
 }
 

@@ -25,6 +25,9 @@
  * - csq_wait.c, waiting for a queued request, as a blocking read does.
  * - csq_state.c, queue states (stop, purge, drain) and requests made
  *   cancelable again while a driver works on them.
+ * - csq_kiocb.c, requests that outlive their system call (aio): a queued
+ *   request bound to a kiocb, cancelled by io_cancel(2), io_destroy(2) and
+ *   process exit, completed through the kiocb.
  *
  * A request is embedded in the driver's own request struct.  It is
  * cancelable exactly while it has a cancel routine.  Both the canceller and
@@ -98,6 +101,9 @@
  *   csq_req_unmark_cancelable()         none (takes Q)     if Q does
  *   csq_*_sync(), csq_destroy()         none               yes
  *   csq_wait_req_*()                    none               yes
+ *   csq_kiocb_init()                    none               no
+ *   ->done of a &struct csq_kiocb       none, a worker     yes
+ *   csq_kiocb_use_mm(), _complete()     none, in ->done    yes
  *   csq_req_cancel()                    none (takes C)     if Q does
  *   csq_req_complete()                  none, never Q      no
  *   ->insert, ->insert_ex               Q                  if Q does
@@ -149,6 +155,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 struct csq;
 struct csq_req;
@@ -217,6 +224,8 @@ struct csq_owner {
  *	request into the owner's list; a queue with lists of its own may use
  *	it as an opaque key.
  * @inprogress_cancel: what csq_req_mark_cancelable() installed.
+ * @context: free for whoever sets @complete_fn (the kiocb helpers find
+ *	their &struct csq_kiocb there); the DriverContext of an IRP.
  * @complete_fn: if set, called by csq_req_complete() instead of completing
  *	@done; for asynchronous users.  It may free the request.
  * @done: completed by csq_req_complete() for a synchronous waiter.
@@ -236,6 +245,7 @@ struct csq_req {
 	struct csq_req_ctx *ctx;
 	struct csq_owner *owner;
 	csq_inprogress_cancel_fn_t inprogress_cancel;
+	void *context;
 	void (*complete_fn)(struct csq_req *req);
 	struct completion done;
 };
@@ -504,6 +514,43 @@ enum csq_state csq_get_state(struct csq *csq);
 int csq_req_mark_cancelable(struct csq *csq, struct csq_req *req,
 			    csq_inprogress_cancel_fn_t cancel);
 int csq_req_unmark_cancelable(struct csq *csq, struct csq_req *req);
+
+/* Requests bound to a kiocb (csq_kiocb.c). */
+struct kiocb;
+struct mm_struct;
+struct workqueue_struct;
+
+/**
+ * struct csq_kiocb - binds a queued request to the kiocb it completes
+ * @req: the request, inserted by the driver like any other.
+ * @iocb: the kiocb of an aio read or write, which outlives its io_submit().
+ * @mm: the submitter's address space, kept (mmgrab()) so that @done can
+ *	copy to or from its buffers.
+ * @wq: where @done runs.
+ * @work: runs @done.
+ * @done: the driver's end of the request, in process context once @req
+ *	is completed: moves the data (within csq_kiocb_use_mm()) and calls
+ *	csq_kiocb_complete().
+ *
+ * Typically embedded with the request in the driver's own struct, which
+ * lives until @done frees it.
+ */
+struct csq_kiocb {
+	struct csq_req *req;
+	struct kiocb *iocb;
+	struct mm_struct *mm;
+	struct workqueue_struct *wq;
+	struct work_struct work;
+	void (*done)(struct csq_kiocb *ck);
+};
+
+bool csq_kiocb_is_aio(const struct kiocb *iocb);
+void csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
+		    struct kiocb *iocb, struct workqueue_struct *wq,
+		    void (*done)(struct csq_kiocb *ck));
+bool csq_kiocb_use_mm(struct csq_kiocb *ck);
+void csq_kiocb_unuse_mm(struct csq_kiocb *ck);
+void csq_kiocb_complete(struct csq_kiocb *ck, long res);
 
 /* Ready-made ops (csq_ops.c). */
 extern const struct csq_ops csq_fifo_spin_ops;

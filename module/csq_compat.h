@@ -20,4 +20,22 @@
 #define EXPORT_SYMBOL_IF_KUNIT(symbol) __ADDRESSABLE(symbol)
 #endif
 
+/*
+ * Uring commands can be cancelled at ring exit since 6.7
+ * (io_uring_cmd_mark_cancelable()); module/Kbuild looks for it.  Where it
+ * is missing csqdev refuses the commands: a pending read that ring exit
+ * could not cancel would keep its task from exiting.
+ */
+struct io_uring_cmd;
+
+#ifdef CSQ_HAVE_URING_CMD_CANCEL
+int csqdev_uring_cmd(struct io_uring_cmd *cmd, unsigned int issue_flags);
+#else
+static inline int csqdev_uring_cmd(struct io_uring_cmd *cmd,
+				   unsigned int issue_flags)
+{
+	return -EOPNOTSUPP;
+}
+#endif
+
 #endif /* _CSQ_COMPAT_H */

@@ -123,6 +123,7 @@ void csq_req_init(struct csq_req *req)
 	req->ctx = NULL;
 	req->owner = NULL;
 	req->inprogress_cancel = NULL;
+	req->context = NULL;
 	req->complete_fn = NULL;
 	init_completion(&req->done);
 }

@@ -46,6 +46,7 @@
  * @read_delay_us: how long a read waits between its entry and its look at
  *	the stream; 0, or set through debugfs by tests of a close() racing a
  *	read on its way in.
+ * @wq: where asynchronous reads are completed (csqdev_async.c).
  * @fill_csq: the reads of files in fill mode, waiting for the producer
  *	(&struct csqdev_fill_read).
  * @fill_lock: protects @filling; taken outside the queue lock of @fill_csq.
@@ -72,6 +73,7 @@ struct csqdev {
 	unsigned int capacity;
 	struct dentry *debugfs;
 	u32 read_delay_us;
+	struct workqueue_struct *wq;
 	struct csq fill_csq;
 	spinlock_t fill_lock; /* protects filling */
 	struct csqdev_fill_read *filling;
@@ -117,15 +119,21 @@ struct csqdev_file {
  * @ctx: lets the reader take @req back when a signal interrupts it.
  * @files: the file table of the reading process, which close() matches.
  * @size: the most bytes the read can take.
+ * @key: what a cancel of one request names it by (the user_data of a
+ *	uring command), 0 if none.
  * @node: where the writer keeps it between taking it off the queue and
  *	completing it.
  * @msg: the message handed over; valid once @req completed with status 0.
+ *
+ * On the reader's stack for a blocking read; for an asynchronous one, in
+ * what binds it to its completion (csqdev_async.c).
  */
 struct csqdev_read {
 	struct csq_req req;
 	struct csq_req_ctx ctx;
 	fl_owner_t files;
 	size_t size;
+	u64 key;
 	struct list_head node;
 	struct csqdev_msg *msg;
 };
@@ -155,18 +163,24 @@ struct csqdev_fill_read {
  * struct csqdev_peek - which parked reads a sweep cancels
  * @reads: only reads on this open file (its &csqdev_file.reads).
  * @files: if not NULL, only reads by the process with this file table.
+ * @key: if not 0, only reads with this &csqdev_read.key.
  */
 struct csqdev_peek {
 	struct csq_owner *reads;
 	fl_owner_t files;
+	u64 key;
 };
 
 int csqdev_stream_init(struct csqdev *dev);
 void csqdev_stream_destroy(struct csqdev *dev);
 int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg, bool requeue);
+void csqdev_read_init(struct csqdev_read *rd, struct csqdev_file *cf,
+		      size_t size);
 struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
-				       struct csqdev_read *rd, size_t count,
+				       struct csqdev_read *rd,
 				       unsigned long closes, bool nowait);
+ssize_t csqdev_msg_consume(struct csqdev *dev, struct csqdev_msg *msg,
+			   struct iov_iter *to);
 bool csqdev_writable(struct csqdev *dev, size_t len);
 void csqdev_wake(wait_queue_head_t *wq);
 unsigned int csqdev_close(struct csqdev_file *cf, fl_owner_t id);
@@ -180,5 +194,8 @@ bool csqdev_fill_offer(struct csqdev *dev, const char *data, size_t len);
 ssize_t csqdev_fill_read(struct csqdev_file *cf, struct iov_iter *to,
 			 unsigned long closes);
 unsigned int csqdev_fill_close(struct csqdev_file *cf, fl_owner_t id);
+
+ssize_t csqdev_aio_read(struct csqdev_file *cf, struct kiocb *iocb,
+			struct iov_iter *to, unsigned long closes);
 
 #endif /* _CSQDEV_H */

@@ -202,10 +202,12 @@ ssize_t csqdev_fill_read(struct csqdev_file *cf, struct iov_iter *to,
 
 	/* Under the lock a close counts itself under: see csqdev_close(). */
 	spin_lock_irq(&dev->lock);
-	if (csqdev_closed_since(cf, closes))
+	if (csqdev_closed_since(cf, closes)) {
+		this_cpu_inc(dev->counts->canceled);
 		ret = -ECANCELED;
-	else
+	} else {
 		ret = csq_insert_req(&dev->fill_csq, &fr.req, &fr.ctx);
+	}
 	spin_unlock_irq(&dev->lock);
 	if (ret)
 		goto free_buf;

@@ -30,9 +30,11 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
+#include <linux/workqueue.h>
 #include <asm/ioctls.h>
 #include <uapi/linux/csq.h>
 
+#include "csq_compat.h"
 #include "csqdev.h"
 
 #define CSQDEV_CAPACITY_DEFAULT	65536
@@ -84,8 +86,11 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (READ_ONCE(cf->fill))
 		/* Filled over ticks: never at once. */
 		return nowait ? -EAGAIN : csqdev_fill_read(cf, to, closes);
+	if (csq_kiocb_is_aio(iocb) && !nowait)
+		return csqdev_aio_read(cf, iocb, to, closes);
 
-	msg = csqdev_take_or_park(cf, &rd, count, closes, nowait);
+	csqdev_read_init(&rd, cf, count);
+	msg = csqdev_take_or_park(cf, &rd, closes, nowait);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);
 	if (!msg) {
@@ -96,16 +101,7 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 			return ret;
 		msg = rd.msg;
 	}
-
-	/* A message is consumed only once the reader has it. */
-	if (!csqdev_msg_to_iter(msg, to)) {
-		csqdev_post(dev, msg, true);
-		return -EFAULT;
-	}
-	ret = msg->len;
-	csqdev_msg_put(&dev->pool, msg);
-	this_cpu_inc(dev->counts->completed);
-	return ret;
+	return csqdev_msg_consume(dev, msg, to);
 }
 
 static ssize_t csqdev_fops_write_iter(struct kiocb *iocb,
@@ -304,6 +300,7 @@ static const struct file_operations csqdev_fops = {
 	.read_iter	= csqdev_fops_read_iter,
 	.write_iter	= csqdev_fops_write_iter,
 	.poll		= csqdev_fops_poll,
+	.uring_cmd	= csqdev_uring_cmd,
 	.flush		= csqdev_fops_flush,
 	.unlocked_ioctl	= csqdev_fops_ioctl,
 	.compat_ioctl	= compat_ptr_ioctl,
@@ -383,6 +380,11 @@ static int __init csqdev_init(void)
 	ret = csqdev_fill_init(dev);
 	if (ret)
 		goto destroy_stream;
+	dev->wq = alloc_workqueue("csqdev", WQ_UNBOUND, 0);
+	if (!dev->wq) {
+		ret = -ENOMEM;
+		goto destroy_fill;
+	}
 	mutex_init(&dev->producer_lock);
 	hrtimer_init(&dev->producer, CLOCK_MONOTONIC, HRTIMER_MODE_REL);
 	dev->producer.function = csqdev_producer_tick;
@@ -397,6 +399,8 @@ static int __init csqdev_init(void)
 remove_debugfs:
 	debugfs_remove_recursive(dev->debugfs);
 	mutex_destroy(&dev->producer_lock);
+	destroy_workqueue(dev->wq);
+destroy_fill:
 	csqdev_fill_destroy(dev);
 destroy_stream:
 	csqdev_stream_destroy(dev);
@@ -411,6 +415,8 @@ static void __exit csqdev_exit(void)
 	misc_deregister(&dev->misc);
 	hrtimer_cancel(&dev->producer);
 	debugfs_remove_recursive(dev->debugfs);
+	/* The last asynchronous read's worker may still be on its way out. */
+	destroy_workqueue(dev->wq);
 	/* No file is open (.owner), so nothing else uses the stream. */
 	csqdev_fill_destroy(dev);
 	csqdev_stream_destroy(dev);

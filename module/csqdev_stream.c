@@ -38,7 +38,8 @@ static struct csq_req *csqdev_csq_peek_next(struct csq *csq,
 
 	while ((req = csq_list_peek_next(csq, req, peek->reads))) {
 		rd = container_of(req, struct csqdev_read, req);
-		if (!peek->files || rd->files == peek->files)
+		if ((!peek->files || rd->files == peek->files) &&
+		    (!peek->key || rd->key == peek->key))
 			return req;
 	}
 	return NULL;
@@ -201,13 +202,35 @@ bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes)
 	return false;
 }
 
+/**
+ * csqdev_read_init - prepare a read of the stream
+ * @rd: the read.
+ * @cf: the file it is made on.
+ * @size: the most bytes it can take.
+ *
+ * An asynchronous read then also binds @rd->req to its completion.
+ *
+ * Context: the reader's process context.
+ */
+void csqdev_read_init(struct csqdev_read *rd, struct csqdev_file *cf,
+		      size_t size)
+{
+	csq_req_init(&rd->req);
+	rd->req.owner = &cf->reads;
+	rd->files = current->files;
+	rd->size = size;
+	rd->key = 0;
+	rd->msg = NULL;
+}
+EXPORT_SYMBOL_IF_KUNIT(csqdev_read_init);
+
 /*
- * Take the first message of the stream if it fits in @count bytes; else,
- * unless the read must not wait or its file was closed under it, park @rd.
+ * Take the first message of the stream if @rd can hold it; else, unless
+ * the read must not wait or its file was closed under it, park @rd.
  * Returns the message, NULL once @rd is parked, or an ERR_PTR.
  */
 struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
-				       struct csqdev_read *rd, size_t count,
+				       struct csqdev_read *rd,
 				       unsigned long closes, bool nowait)
 {
 	struct csqdev *dev = cf->dev;
@@ -218,20 +241,17 @@ struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
 	spin_lock_irq(&dev->lock);
 	msg = list_first_entry_or_null(&dev->msgs, struct csqdev_msg, node);
 	if (msg) {
-		if (msg->len > count)
+		if (msg->len > rd->size)
 			ret = -EMSGSIZE;
 		else
 			csqdev_unkeep_locked(dev, msg, &wake_writers);
 	} else if (nowait) {
 		ret = -EAGAIN;
 	} else if (csqdev_closed_since(cf, closes)) {
+		/* Cancelled by the close as if it had parked first. */
+		this_cpu_inc(dev->counts->canceled);
 		ret = -ECANCELED;
 	} else {
-		csq_req_init(&rd->req);
-		rd->req.owner = &cf->reads;
-		rd->files = current->files;
-		rd->size = count;
-		rd->msg = NULL;
 		ret = csq_insert_req(&dev->csq, &rd->req, &rd->ctx);
 	}
 	spin_unlock_irq(&dev->lock);
@@ -243,6 +263,32 @@ struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
 	return msg;
 }
 EXPORT_SYMBOL_IF_KUNIT(csqdev_take_or_park);
+
+/**
+ * csqdev_msg_consume - give a message to its reader
+ * @dev: the device.
+ * @msg: the message, taken off the stream or handed over.
+ * @to: the reader's buffer, which holds @msg->len bytes.
+ *
+ * A message is consumed only once the reader has it: one that cannot be
+ * copied goes back to its place in the stream.
+ *
+ * Context: process context, in the reader's address space.
+ * Return: the message's length, or -EFAULT.
+ */
+ssize_t csqdev_msg_consume(struct csqdev *dev, struct csqdev_msg *msg,
+			   struct iov_iter *to)
+{
+	size_t len = msg->len;
+
+	if (!csqdev_msg_to_iter(msg, to)) {
+		csqdev_post(dev, msg, true);
+		return -EFAULT;
+	}
+	csqdev_msg_put(&dev->pool, msg);
+	this_cpu_inc(dev->counts->completed);
+	return len;
+}
 
 /*
  * Every close() of @cf by the process with file table @id: cancel the reads

@@ -48,7 +48,7 @@ CSQ_LOGS=$CSQ_BUILD/logs
 # dkms is for dkms.conf's check (make dkms-check) and make dkms-install.
 CSQ_DEB_PKGS="qemu-system-x86 busybox-static cpio gcc make bc flex bison
 libelf-dev libssl-dev sparse $CSQ_SRC_PKG python3 rsync libc6-dev
-perl xz-utils dkms"
+perl xz-utils liburing-dev libaio-dev dkms"
 
 # One dpkg-query for the whole list: this runs before every target.
 missing_pkgs() {

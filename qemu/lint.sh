@@ -76,7 +76,7 @@ warnings() {
 		gcc -static -O2 -Wall -Wextra -Werror -pthread \
 			-I "$CSQ_TOP/module/uapi" -isystem "$SRC/tools/testing/selftests" \
 			-o "$CSQ_BUILD/lint/userspace/$(basename "$f" .c)" \
-			"$CSQ_TOP/$f" >>"$ulog" 2>&1 || ok=0
+			"$CSQ_TOP/$f" -luring -laio >>"$ulog" 2>&1 || ok=0
 	done
 	[ ! -s "$ulog" ] || { cat "$ulog"; ok=0; }
 	record warnings $ok "W=1 and userspace warnings"

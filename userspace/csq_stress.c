@@ -10,8 +10,12 @@
  * with CSQ_IOC_CANCEL or replaces the file under its descriptor with dup2()
  * (a close()), a reader into a bad pointer or a too short buffer (the
  * message goes back to the head of the stream), a non-blocking reader that
- * polls, and child processes that read into shared memory and are
- * SIGKILLed, as often as not while their read is parked.
+ * polls, child processes that read into shared memory and are
+ * SIGKILLed, as often as not while their read is parked, and asynchronous
+ * readers: one keeping aio reads in flight and cancelling some with
+ * io_cancel(2), one doing the same with io_uring (READs cancelled with
+ * IORING_OP_ASYNC_CANCEL and, where the kernel can cancel them, uring
+ * command reads cancelled by key).
  *
  * Then everything stops, the backlog is drained with O_NONBLOCK reads, and
  * the checks say whether every message was delivered exactly once, every
@@ -32,6 +36,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libaio.h>
+#include <liburing.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -45,6 +51,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -76,6 +83,14 @@
 #define CYCLE_MS		1000
 #define RUN_MS			700
 #define PROGRESS_S		5
+
+/* Asynchronous reads each async reader keeps in flight. */
+#define ASYNC_INFLIGHT		8
+/* One cancel in CANCEL_ONE_IN turns of an async reader. */
+#define CANCEL_ONE_IN		4
+#define ASYNC_WAIT_MS		10
+/* user_data of io_uring cancels, above every read's. */
+#define RING_CANCEL_DATA	1000
 
 /* Too short for any message ("tick 1" is the shortest). */
 #define SHORT_BUF		4
@@ -116,6 +131,10 @@ struct tally {
 	atomic_ulong polled;		/* ... by the non-blocking reader */
 	atomic_ulong child_reads;	/* ... by children, killed or not */
 	atomic_ulong drained;		/* ... at the end */
+	atomic_ulong async_reads;	/* ... by aio and io_uring reads */
+	atomic_ulong async_cancels;	/* io_cancel, ASYNC_CANCEL, URING_CANCEL */
+	atomic_ulong poll_canceled;	/* io_uring READs the cancels ended */
+	atomic_ulong wq_interrupted;	/* ... while io-wq ran them (EINTR) */
 	atomic_ulong ecanceled;
 	atomic_ulong eintr;
 	atomic_ulong eagain;
@@ -168,7 +187,7 @@ static bool fault_mode;
 
 /* Descriptors shared by the threads; dup2() keeps each one a csq file. */
 static int slot_fd[NR_FILES];
-static int hostile_fd, poll_fd, ctl_fd;
+static int hostile_fd, poll_fd, ctl_fd, aio_fd, ring_fd;
 
 static atomic_bool stop;		/* the storm is over */
 static atomic_bool writers_stop;
@@ -441,6 +460,188 @@ static void *hostile_reader_main(void *arg)
 			bad_read("hostile reader", n, err);
 		nap_us(rnd(HOSTILE_GAP_US));
 	}
+	reader_done();
+	return NULL;
+}
+
+/*
+ * An asynchronous read ended with @res: account for it as a read would.
+ * A request in the device's queue (@queued: aio, uring command) ends
+ * ECANCELED when cancelled, and the device counts it; an io_uring READ
+ * is the device's only while it runs, and ends ECANCELED if cancelled in
+ * poll, EINTR if cancelled while an io-wq worker runs it blocking (which
+ * io_uring does for a READ whose retry after a wake-up found the message
+ * taken by another reader).
+ */
+static void async_ended(const char *who, const char *buf, long res,
+			bool queued)
+{
+	if (res > 0) {
+		account(buf, res);
+		atomic_fetch_add(&t.async_reads, 1);
+	} else if (res == -ECANCELED && queued) {
+		atomic_fetch_add(&t.ecanceled, 1);
+	} else if (res == -ECANCELED && !queued) {
+		atomic_fetch_add(&t.poll_canceled, 1);
+	} else if (res == -EINTR && !queued) {
+		/* Taken back like a signalled read: counted as interrupted. */
+		atomic_fetch_add(&t.wq_interrupted, 1);
+	} else if (!(res == -ENOMEM && fault_mode)) {
+		bad_read(who, res < 0 ? -1 : res, -res);
+	}
+}
+
+/* Keeps aio reads in flight on its file; io_cancel()s some of them. */
+static void *aio_reader_main(void *arg)
+{
+	struct iocb cb[ASYNC_INFLIGHT], *cbs[1];
+	struct timespec ts = { .tv_nsec = ASYNC_WAIT_MS * 1000000L };
+	bool busy[ASYNC_INFLIGHT] = { false };
+	char (*buf)[CSQ_MSG_MAX] = malloc(ASYNC_INFLIGHT * CSQ_MSG_MAX);
+	struct io_event ev[ASYNC_INFLIGHT], done;
+	int i, n, inflight = 0;
+	io_context_t ctx = 0;
+
+	(void)arg;
+	rnd_seed(NR_READERS + 2);
+	if (!buf || io_setup(2 * ASYNC_INFLIGHT, &ctx))
+		bad_read("aio reader setup", -1, errno);
+	while (buf && ctx && (!atomic_load(&readers_stop) || inflight)) {
+		for (i = 0; i < ASYNC_INFLIGHT && !atomic_load(&readers_stop) &&
+		     !atomic_load(&paused); i++) {
+			if (busy[i])
+				continue;
+			io_prep_pread(&cb[i], aio_fd, buf[i], CSQ_MSG_MAX, 0);
+			cb[i].data = (void *)(long)i;
+			cbs[0] = &cb[i];
+			if (io_submit(ctx, 1, cbs) != 1)
+				break;
+			busy[i] = true;
+			inflight++;
+		}
+		for (i = 0; i < ASYNC_INFLIGHT; i++) {
+			if (!busy[i] || (!atomic_load(&readers_stop) &&
+					 rnd(CANCEL_ONE_IN * ASYNC_INFLIGHT)))
+				continue;
+			io_cancel(ctx, &cb[i], &done);
+			atomic_fetch_add(&t.async_cancels, 1);
+		}
+		n = io_getevents(ctx, 1, ASYNC_INFLIGHT, ev, &ts);
+		for (i = 0; i < n; i++) {
+			long k = (long)ev[i].data;
+
+			busy[k] = false;
+			inflight--;
+			async_ended("aio reader", buf[k], (long)ev[i].res, true);
+		}
+	}
+	if (ctx)
+		io_destroy(ctx);
+	free(buf);
+	reader_done();
+	return NULL;
+}
+
+/* Whether the running kernel can cancel uring commands (6.7 on). */
+static bool uring_cmds_cancel(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 7);
+}
+
+/* Queues read @i: an io_uring READ, or on odd slots a uring command. */
+static void ring_submit_read(struct io_uring *ring, int i, char *buf,
+			     bool cmds)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct csq_uring_cmd c = {
+		.addr = (uintptr_t)buf, .len = CSQ_MSG_MAX, .key = i + 1,
+	};
+
+	if (cmds && i % 2) {
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = ring_fd;
+		sqe->cmd_op = CSQ_URING_READ;
+		memcpy(sqe->cmd, &c, sizeof(c));
+	} else {
+		io_uring_prep_read(sqe, ring_fd, buf, CSQ_MSG_MAX, -1);
+	}
+	sqe->user_data = i;
+}
+
+static void ring_submit_cancel(struct io_uring *ring, int i, bool cmds)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+	struct csq_uring_cmd c = { .key = i + 1 };
+
+	if (cmds && i % 2) {
+		memset(sqe, 0, sizeof(*sqe));
+		sqe->opcode = IORING_OP_URING_CMD;
+		sqe->fd = ring_fd;
+		sqe->cmd_op = CSQ_URING_CANCEL;
+		memcpy(sqe->cmd, &c, sizeof(c));
+	} else {
+		io_uring_prep_cancel64(sqe, i, 0);
+	}
+	sqe->user_data = RING_CANCEL_DATA + i;
+	atomic_fetch_add(&t.async_cancels, 1);
+}
+
+/* The same as the aio reader, with io_uring. */
+static void *ring_reader_main(void *arg)
+{
+	struct __kernel_timespec ts = { .tv_nsec = ASYNC_WAIT_MS * 1000000L };
+	char (*buf)[CSQ_MSG_MAX] = malloc(ASYNC_INFLIGHT * CSQ_MSG_MAX);
+	bool busy[ASYNC_INFLIGHT] = { false }, cmds = uring_cmds_cancel();
+	int i, inflight = 0, cancels = 0;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+
+	(void)arg;
+	rnd_seed(NR_READERS + 3);
+	if (!buf || io_uring_queue_init(4 * ASYNC_INFLIGHT, &ring, 0)) {
+		bad_read("io_uring reader setup", -1, errno);
+		free(buf);
+		reader_done();
+		return NULL;
+	}
+	while (!atomic_load(&readers_stop) || inflight || cancels) {
+		for (i = 0; i < ASYNC_INFLIGHT; i++) {
+			if (busy[i] && (atomic_load(&readers_stop) ||
+					!rnd(CANCEL_ONE_IN * ASYNC_INFLIGHT))) {
+				ring_submit_cancel(&ring, i, cmds);
+				cancels++;
+			} else if (!busy[i] && !atomic_load(&readers_stop) &&
+				   !atomic_load(&paused)) {
+				ring_submit_read(&ring, i, buf[i], cmds);
+				busy[i] = true;
+				inflight++;
+			}
+		}
+		io_uring_submit(&ring);
+		if (io_uring_wait_cqe_timeout(&ring, &cqe, &ts))
+			continue;
+		do {
+			__u64 k = cqe->user_data;
+
+			if (k >= RING_CANCEL_DATA) {
+				cancels--;
+			} else {
+				busy[k] = false;
+				inflight--;
+				async_ended("io_uring reader", buf[k], cqe->res,
+					    cmds && k % 2);
+			}
+			io_uring_cqe_seen(&ring, cqe);
+		} while (!io_uring_peek_cqe(&ring, &cqe));
+	}
+	io_uring_queue_exit(&ring);
+	free(buf);
 	reader_done();
 	return NULL;
 }
@@ -787,7 +988,7 @@ static int catch_signals(void)
 struct stress {
 	struct reader readers[NR_READERS];
 	struct writer writers[NR_WRITERS];
-	pthread_t poll_reader, hostile_reader;
+	pthread_t poll_reader, hostile_reader, aio_reader, ring_reader;
 	pthread_t signaller, churn, killer;
 	void *bad_page;
 	struct csq_stats before, after;
@@ -826,7 +1027,9 @@ static int setup(struct stress *s)
 	}
 	hostile_fd = csq_open(0);
 	poll_fd = csq_open(O_NONBLOCK);
-	if (hostile_fd < 0 || poll_fd < 0)
+	aio_fd = csq_open(0);
+	ring_fd = csq_open(0);
+	if (hostile_fd < 0 || poll_fd < 0 || aio_fd < 0 || ring_fd < 0)
 		return -1;
 	for (i = 0; i < NR_WRITERS; i++) {
 		s->writers[i].id = i;
@@ -852,7 +1055,7 @@ static int start(struct stress *s)
 	struct reader *r;
 	int i, ret = 0;
 
-	atomic_store(&live_readers, NR_READERS + 2);
+	atomic_store(&live_readers, NR_READERS + 4);
 	for (i = 0; i < NR_READERS; i++) {
 		r = &s->readers[i];
 		r->slot = i % NR_FILES;
@@ -873,6 +1076,8 @@ static int start(struct stress *s)
 	ret |= pthread_create(&s->poll_reader, NULL, poll_reader_main, NULL);
 	ret |= pthread_create(&s->hostile_reader, NULL, hostile_reader_main,
 			      s->bad_page);
+	ret |= pthread_create(&s->aio_reader, NULL, aio_reader_main, NULL);
+	ret |= pthread_create(&s->ring_reader, NULL, ring_reader_main, NULL);
 	ret |= set_producer(PRODUCER_HZ);
 	ret |= pthread_create(&s->signaller, NULL, signaller_main, NULL);
 	ret |= pthread_create(&s->churn, NULL, churn_main, NULL);
@@ -883,7 +1088,8 @@ static int start(struct stress *s)
 static unsigned long delivered(void)
 {
 	return atomic_load(&t.reads) + atomic_load(&t.polled) +
-	       atomic_load(&t.child_reads) + atomic_load(&t.drained);
+	       atomic_load(&t.child_reads) + atomic_load(&t.drained) +
+	       atomic_load(&t.async_reads);
 }
 
 /* Lets the storm blow for @seconds, the readers pausing now and then. */
@@ -938,6 +1144,8 @@ static int finish(struct stress *s)
 		pthread_join(s->readers[i].thread, NULL);
 	pthread_join(s->poll_reader, NULL);
 	pthread_join(s->hostile_reader, NULL);
+	pthread_join(s->aio_reader, NULL);
+	pthread_join(s->ring_reader, NULL);
 
 	if (drain(true) < 0 || get_stats(&s->after))
 		return -1;
@@ -991,6 +1199,10 @@ static void report(struct stress *s)
 	ksft_print_msg("read: %lu by threads, %lu by poll, %lu by children, %lu drained\n",
 		       atomic_load(&t.reads), atomic_load(&t.polled),
 		       atomic_load(&t.child_reads), atomic_load(&t.drained));
+	ksft_print_msg("async: %lu read, %lu cancels asked, READs cancelled %lu in poll, %lu in io-wq\n",
+		       atomic_load(&t.async_reads), atomic_load(&t.async_cancels),
+		       atomic_load(&t.poll_canceled),
+		       atomic_load(&t.wq_interrupted));
 	ksft_print_msg("signals sent: %lu SIGUSR1 (SA_RESTART), %lu SIGUSR2\n",
 		       atomic_load(&t.sent_usr1), atomic_load(&t.sent_usr2));
 	ksft_print_msg("signals handled: readers %lu + %lu, writers %lu\n",
@@ -1025,7 +1237,8 @@ static void check(struct stress *s)
 	unsigned long interrupted = s->after.interrupted -
 				    s->before.interrupted;
 	unsigned long seen_canceled = atomic_load(&t.ecanceled) +
-				      atomic_load(&t.eintr);
+				      atomic_load(&t.eintr) +
+				      atomic_load(&t.wq_interrupted);
 	unsigned long ended = canceled + interrupted;
 	unsigned long unseen_max = atomic_load(&t.handled[ROLE_RESTART_READER]) +
 				   atomic_load(&t.kills);
@@ -1049,7 +1262,8 @@ static void check(struct stress *s)
 	 * ended by SIGKILL, at most one per signal.
 	 */
 	ksft_test_result(canceled >= atomic_load(&t.ecanceled) &&
-			 interrupted >= atomic_load(&t.eintr) &&
+			 interrupted >= atomic_load(&t.eintr) +
+					atomic_load(&t.wq_interrupted) &&
 			 ended >= seen_canceled &&
 			 ended - seen_canceled <= unseen_max &&
 			 atomic_load(&t.ioctl_cancels) <= atomic_load(&t.ecanceled) &&
@@ -1063,7 +1277,9 @@ static void check(struct stress *s)
 			 atomic_load(&t.ioctl_cancels) &&
 			 atomic_load(&t.ioctl_cancels) > atomic_load(&t.stop_cancels) &&
 			 atomic_load(&t.kills_parked) && atomic_load(&t.efault) &&
-			 atomic_load(&t.emsgsize) && atomic_load(&t.writes),
+			 atomic_load(&t.emsgsize) && atomic_load(&t.writes) &&
+			 atomic_load(&t.async_reads) &&
+			 atomic_load(&t.async_cancels),
 			 "every_cause_of_cancel_was_exercised\n");
 }
 

@@ -52,6 +52,23 @@ struct csq_producer {
 	__u32 flags;
 };
 
+/**
+ * struct csq_uring_cmd - the command of an IORING_OP_URING_CMD on /dev/csq
+ * @addr: CSQ_URING_READ: the buffer; CSQ_URING_CANCEL: unused, 0.
+ * @len: CSQ_URING_READ: its length; CSQ_URING_CANCEL: 0.
+ * @key: CSQ_URING_READ: a name for the read, 0 for none;
+ *	CSQ_URING_CANCEL: the name of the reads to cancel, not 0.
+ *
+ * Fits in the 16 command bytes of a plain SQE.  The commands need a kernel
+ * that can cancel them at ring exit (6.7 and later); elsewhere they fail
+ * with EOPNOTSUPP.
+ */
+struct csq_uring_cmd {
+	__u64 addr;
+	__u32 len;
+	__u32 key;
+};
+
 #define CSQ_IOC_MAGIC		0xC5
 
 /*
@@ -71,5 +88,14 @@ struct csq_producer {
  * fill read waits for go to the stream as messages.
  */
 #define CSQ_IOC_FILL		_IOW(CSQ_IOC_MAGIC, 4, __u32)
+
+/*
+ * The cmd_op of the uring commands: a read queued as a pending request,
+ * served in turn with blocking and aio reads, its CQE carrying the bytes
+ * read or the errno; and the cancel of the reads named @key on this file,
+ * whose CQE carries how many it cancelled (CancelIoEx).
+ */
+#define CSQ_URING_READ		_IOW(CSQ_IOC_MAGIC, 0x20, struct csq_uring_cmd)
+#define CSQ_URING_CANCEL	_IOW(CSQ_IOC_MAGIC, 0x21, struct csq_uring_cmd)
 
 #endif /* _UAPI_LINUX_CSQ_H */
