@@ -1199,7 +1199,7 @@ static void report(struct stress *s)
 	ksft_print_msg("read: %lu by threads, %lu by poll, %lu by children, %lu drained\n",
 		       atomic_load(&t.reads), atomic_load(&t.polled),
 		       atomic_load(&t.child_reads), atomic_load(&t.drained));
-	ksft_print_msg("async: %lu read, %lu cancels asked, READs cancelled %lu in poll, %lu in io-wq\n",
+	ksft_print_msg("async: %lu read, %lu cancels asked; READs cancelled: %lu, %lu in io-wq\n",
 		       atomic_load(&t.async_reads), atomic_load(&t.async_cancels),
 		       atomic_load(&t.poll_canceled),
 		       atomic_load(&t.wq_interrupted));
