@@ -150,6 +150,7 @@
 
 #include <linux/compiler_types.h>
 #include <linux/completion.h>
+#include <linux/fs.h>
 #include <linux/list.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
@@ -516,9 +517,25 @@ int csq_req_mark_cancelable(struct csq *csq, struct csq_req *req,
 int csq_req_unmark_cancelable(struct csq *csq, struct csq_req *req);
 
 /* Requests bound to a kiocb (csq_kiocb.c). */
-struct kiocb;
 struct mm_struct;
 struct workqueue_struct;
+
+/**
+ * csq_kiocb_is_aio - whether a kiocb may be queued and completed later
+ * @iocb: what ->read_iter or ->write_iter was given.
+ *
+ * Only an aio read or write can be cancelled by its submitter once it is
+ * pending.  A kiocb of io_uring that ends up blocking in ->read_iter (in an
+ * io-wq worker) is to be served as a synchronous call: its cancel reaches
+ * the worker as a signal.
+ *
+ * Context: any.
+ * Return: true for a kiocb of io_submit(2).
+ */
+static inline bool csq_kiocb_is_aio(const struct kiocb *iocb)
+{
+	return iocb->ki_complete && (iocb->ki_flags & IOCB_AIO_RW);
+}
 
 /**
  * struct csq_kiocb - binds a queued request to the kiocb it completes
@@ -544,7 +561,6 @@ struct csq_kiocb {
 	void (*done)(struct csq_kiocb *ck);
 };
 
-bool csq_kiocb_is_aio(const struct kiocb *iocb);
 void csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
 		    struct kiocb *iocb, struct workqueue_struct *wq,
 		    void (*done)(struct csq_kiocb *ck));

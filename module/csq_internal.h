@@ -78,6 +78,7 @@ static inline void csq_might_sleep(const struct csq *csq)
 
 void csq_put_active(struct csq *csq);
 void __csq_req_finish(struct csq_req *req);
+void __csq_req_taken_back(struct csq_req *req, int status);
 bool csq_wait_defer(struct csq_req *req);
 unsigned int __csq_claim_all(struct csq *csq, void *peek_ctx,
 			     struct list_head *claimed);

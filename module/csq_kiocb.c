@@ -30,25 +30,6 @@
 
 #include "csq.h"
 
-/**
- * csq_kiocb_is_aio - whether a kiocb may be queued and completed later
- * @iocb: what ->read_iter or ->write_iter was given.
- *
- * Only an aio read or write can be cancelled by its submitter once it is
- * pending.  A kiocb of io_uring that ends up blocking in ->read_iter (in an
- * io-wq worker) is to be served as a synchronous call: its cancel reaches
- * the worker as a signal.
- *
- * Context: any.
- * Return: true for a kiocb of io_submit(2).
- */
-bool csq_kiocb_is_aio(const struct kiocb *iocb)
-{
-	return !is_sync_kiocb((struct kiocb *)iocb) &&
-	       (iocb->ki_flags & IOCB_AIO_RW);
-}
-EXPORT_SYMBOL_GPL(csq_kiocb_is_aio);
-
 /* The cancel function aio calls, under its lock, irqs off. */
 static int csq_kiocb_cancel(struct kiocb *iocb)
 {

@@ -26,7 +26,8 @@
 #define CREATE_TRACE_POINTS
 #include "csq_trace.h"
 
-static void csq_call_insert(struct csq *csq, struct csq_req *req)
+static __always_inline void csq_call_insert(struct csq *csq,
+					    struct csq_req *req)
 {
 	struct csq_owner *owner = req->owner;
 
@@ -39,7 +40,8 @@ static void csq_call_insert(struct csq *csq, struct csq_req *req)
 		list_add_tail(&req->owner_entry, &owner->reqs);
 }
 
-static void csq_call_remove(struct csq *csq, struct csq_req *req)
+static __always_inline void csq_call_remove(struct csq *csq,
+					    struct csq_req *req)
 {
 	if (csq->kind & CSQ_OWN_LISTS) {
 		csq->ops->remove(csq, req);
@@ -50,9 +52,9 @@ static void csq_call_remove(struct csq *csq, struct csq_req *req)
 	list_del_init(&req->owner_entry);
 }
 
-static struct csq_req *__csq_list_peek_next(struct csq *csq,
-					    struct csq_req *req,
-					    struct csq_owner *owner)
+static __always_inline struct csq_req *
+__csq_list_peek_next(struct csq *csq, struct csq_req *req,
+		     struct csq_owner *owner)
 {
 	if (!owner) {
 		req = req ? list_next_entry(req, entry) :
@@ -64,8 +66,8 @@ static struct csq_req *__csq_list_peek_next(struct csq *csq,
 	return list_entry_is_head(req, &owner->reqs, owner_entry) ? NULL : req;
 }
 
-static struct csq_req *csq_call_peek_next(struct csq *csq,
-					  struct csq_req *req, void *peek_ctx)
+static __always_inline struct csq_req *
+csq_call_peek_next(struct csq *csq, struct csq_req *req, void *peek_ctx)
 {
 	if ((csq->kind & CSQ_OWN_LISTS) || (peek_ctx && (csq->kind & CSQ_FILTER)))
 		return csq->ops->peek_next(csq, req, peek_ctx);
@@ -104,7 +106,8 @@ static void csq_call_complete_canceled(struct csq *csq, struct csq_req *req)
  * Unlink a request that the caller owns and break its context association
  * (rules 2 and 3).
  */
-static void __csq_unlink_locked(struct csq *csq, struct csq_req *req)
+static __always_inline void __csq_unlink_locked(struct csq *csq,
+						struct csq_req *req)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
@@ -144,7 +147,8 @@ static void csq_cancel_routine(struct csq_req *req, unsigned long irqflags)
  * before the routine was there (rule 1).  Returns true if the request was
  * cancelled and the caller, still the owner, must complete it as such.
  */
-static bool __csq_arm_locked(struct csq *csq, struct csq_req *req)
+static __always_inline bool __csq_arm_locked(struct csq *csq,
+					     struct csq_req *req)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);
@@ -169,7 +173,8 @@ static bool __csq_arm_locked(struct csq *csq, struct csq_req *req)
  * nr_active.  A request taken off a queue and inserted again counts once;
  * one moved to another queue moves its count with it.
  */
-static void __csq_account_locked(struct csq *csq, struct csq_req *req)
+static __always_inline void __csq_account_locked(struct csq *csq,
+						 struct csq_req *req)
 	__must_hold(csq)
 {
 	struct csq *old = req->csq;
@@ -182,8 +187,9 @@ static void __csq_account_locked(struct csq *csq, struct csq_req *req)
 		csq_put_active(old);
 }
 
-static int __csq_insert(struct csq *csq, struct csq_req *req,
-			struct csq_req_ctx *ctx, void *insert_ctx)
+static __always_inline int __csq_insert(struct csq *csq, struct csq_req *req,
+					struct csq_req_ctx *ctx,
+					void *insert_ctx)
 {
 	unsigned long flags;
 	bool canceled;
@@ -277,7 +283,8 @@ EXPORT_SYMBOL_GPL(csq_insert_req_ex);
  * Claim @req for the caller: only a caller that takes the cancel routine
  * away owns the request (rule 2).
  */
-static bool __csq_claim_locked(struct csq *csq, struct csq_req *req)
+static __always_inline bool __csq_claim_locked(struct csq *csq,
+					       struct csq_req *req)
 	__must_hold(csq)
 {
 	lockdep_assert_held(csq);

@@ -179,6 +179,22 @@ void __csq_req_finish(struct csq_req *req)
 		csq_put_active(csq);
 }
 
+/*
+ * A request its waiter took back after a signal or a timeout: completed
+ * for the queue's accounting, with nobody to wake.
+ */
+void __csq_req_taken_back(struct csq_req *req, int status)
+{
+	struct csq *csq = req->csq;
+
+	set_bit(CSQ_REQ_COMPLETED, &req->flags);
+	trace_csq_req_complete(req, status, 0);
+	req->status = status;
+	req->information = 0;
+	if (csq)
+		csq_put_active(csq);
+}
+
 /**
  * csq_req_complete - complete a request (IoCompleteRequest)
  * @req: a request the caller owns: it came from csq_remove_req(),

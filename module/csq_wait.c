@@ -92,6 +92,8 @@ static int csq_wait_req(struct csq *csq, struct csq_req *req,
 	int ret;
 
 	might_sleep();
+	/* The helpers wait on @done, which a @complete_fn would replace. */
+	WARN_ON_ONCE(req->complete_fn);
 	/* Before the first sleep: a completer must know we pass the turn. */
 	set_bit(CSQ_REQ_CHAINED, &req->flags);
 	left = csq_wait_for(req, state, timeout);
@@ -99,8 +101,7 @@ static int csq_wait_req(struct csq *csq, struct csq_req *req,
 		ret = left ? -ERESTARTSYS : -ETIMEDOUT;
 		if (csq_remove_req(csq, ctx)) {
 			/* Ours again: nobody is on its way to wake us. */
-			clear_bit(CSQ_REQ_CHAINED, &req->flags);
-			csq_req_complete(req, ret, 0);
+			__csq_req_taken_back(req, ret);
 			return ret;
 		}
 		/*
@@ -132,8 +133,9 @@ static int csq_wait_req(struct csq *csq, struct csq_req *req,
  * a driver that works on a request for a while (a transfer in progress)
  * lets the cancel reach it with csq_req_mark_cancelable(), and completes
  * it, for example with what it transferred so far.
- * A request taken back is completed here with -ERESTARTSYS and no data, so
- * that the queue's accounting (csq_drain_sync(), csq_destroy()) holds.
+ * A request taken back counts as completed here, with -ERESTARTSYS and no
+ * data, so that the queue's accounting (csq_drain_sync(), csq_destroy())
+ * holds.  For requests without a @complete_fn.
  *
  * Context: process context; sleeps.
  * Return: the status @req was completed with (0, or the completer's

@@ -119,8 +119,9 @@ struct csqdev_file {
  * @ctx: lets the reader take @req back when a signal interrupts it.
  * @files: the file table of the reading process, which close() matches.
  * @size: the most bytes the read can take.
- * @key: what a cancel of one request names it by (the user_data of a
- *	uring command), 0 if none.
+ * @key: what a cancel of one request names it by (the key of a uring
+ *	command), 0 if none.
+ * @prepared: whether @req is set up (csqdev_read_prepare()).
  * @node: where the writer keeps it between taking it off the queue and
  *	completing it.
  * @msg: the message handed over; valid once @req completed with status 0.
@@ -134,6 +135,7 @@ struct csqdev_read {
 	fl_owner_t files;
 	size_t size;
 	u64 key;
+	bool prepared;
 	struct list_head node;
 	struct csqdev_msg *msg;
 };
@@ -176,6 +178,7 @@ void csqdev_stream_destroy(struct csqdev *dev);
 int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg, bool requeue);
 void csqdev_read_init(struct csqdev_read *rd, struct csqdev_file *cf,
 		      size_t size);
+void csqdev_read_prepare(struct csqdev_read *rd, struct csqdev_file *cf);
 struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
 				       struct csqdev_read *rd,
 				       unsigned long closes, bool nowait);

@@ -26,6 +26,8 @@
 #include <linux/wait.h>
 
 #include "csq_compat.h"
+#include <uapi/linux/csq.h>
+
 #include "csqdev.h"
 
 /* Called by the library for a sweep only: the stream's own take is FIFO. */
@@ -113,21 +115,23 @@ static void csqdev_keep_locked(struct csqdev *dev, struct csqdev_msg *msg,
 
 /*
  * Take the first kept message.  A writer waiting for room is woken once
- * half of the stream is free, or all of it: not for every message read.
+ * half of the stream is free, not for every message read.  Half of a
+ * stream smaller than two of the longest messages may not be room for
+ * one: such a stream wakes its writers when it is empty, too.
  */
 static void csqdev_unkeep_locked(struct csqdev *dev, struct csqdev_msg *msg,
 				 bool *wake_writers)
 	__must_hold(&dev->lock)
 {
-	size_t half = READ_ONCE(dev->capacity) / 2;
-	size_t was = dev->kept_bytes;
+	size_t capacity = READ_ONCE(dev->capacity);
+	size_t was = dev->kept_bytes, half = capacity / 2;
 
 	lockdep_assert_held(&dev->lock);
 	list_del(&msg->node);
 	WRITE_ONCE(dev->nr_msgs, dev->nr_msgs - 1);
 	WRITE_ONCE(dev->kept_bytes, was - msg->len);
-	*wake_writers = !dev->kept_bytes ||
-			(was > half && dev->kept_bytes <= half);
+	*wake_writers = (was > half && dev->kept_bytes <= half) ||
+			(!dev->kept_bytes && capacity < 2 * CSQ_MSG_MAX);
 }
 
 /*
@@ -208,21 +212,35 @@ bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes)
  * @cf: the file it is made on.
  * @size: the most bytes it can take.
  *
- * An asynchronous read then also binds @rd->req to its completion.
+ * Its request is set up only if it parks, unless csqdev_read_prepare()
+ * sets it up first (an asynchronous read, which binds it before).
  *
  * Context: the reader's process context.
  */
 void csqdev_read_init(struct csqdev_read *rd, struct csqdev_file *cf,
 		      size_t size)
 {
-	csq_req_init(&rd->req);
-	rd->req.owner = &cf->reads;
 	rd->files = current->files;
 	rd->size = size;
 	rd->key = 0;
 	rd->msg = NULL;
+	rd->prepared = false;
 }
 EXPORT_SYMBOL_IF_KUNIT(csqdev_read_init);
+
+/**
+ * csqdev_read_prepare - set up the request of a read now
+ * @rd: the read, from csqdev_read_init().
+ * @cf: its file.
+ *
+ * Context: the reader's process context.
+ */
+void csqdev_read_prepare(struct csqdev_read *rd, struct csqdev_file *cf)
+{
+	csq_req_init(&rd->req);
+	rd->req.owner = &cf->reads;
+	rd->prepared = true;
+}
 
 /*
  * Take the first message of the stream if @rd can hold it; else, unless
@@ -252,6 +270,8 @@ struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
 		this_cpu_inc(dev->counts->canceled);
 		ret = -ECANCELED;
 	} else {
+		if (!rd->prepared)
+			csqdev_read_prepare(rd, cf);
 		ret = csq_insert_req(&dev->csq, &rd->req, &rd->ctx);
 	}
 	spin_unlock_irq(&dev->lock);

@@ -3,15 +3,19 @@
  * csq_demo: the story of /dev/csq in one short transcript.
  *
  * A blocked read is a request parked in a cancel-safe queue.  A write
- * completes it; a signal, close() and CSQ_IOC_CANCEL cancel it.  Each act
- * waits until the read is really parked (CSQ_IOC_STATS) before it acts, so
- * the transcript is the same on any machine.  Exits 0 if every act ended as
+ * completes it; a signal, close() and CSQ_IOC_CANCEL cancel it.  An aio
+ * read is the same request, outliving io_submit(); io_cancel() cancels it.
+ * An io_uring READ waits in poll and ASYNC_CANCEL ends it.  Each act waits
+ * until the read is really parked (CSQ_IOC_STATS) before it acts, so the
+ * transcript is the same on any machine.  Exits 0 if every act ended as
  * the contract says.
  */
 
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <libaio.h>
+#include <liburing.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -146,6 +150,90 @@ static bool act_ioctl(int fd)
 	return reader_end(&r, ECANCELED);
 }
 
+/* Waits until @n reads are pending; false after WAIT_LIMIT_S. */
+static bool wait_pending(int fd, unsigned int n)
+{
+	struct timespec nap = { .tv_nsec = 1000000 };
+	time_t end = time(NULL) + WAIT_LIMIT_S;
+	struct csq_stats s = { 0 };
+
+	while (!stats(fd, &s) && s.pending_reads != n && time(NULL) <= end)
+		nanosleep(&nap, NULL);
+	return s.pending_reads == n;
+}
+
+static bool act_aio(int fd)
+{
+	struct iocb cb[2], *one[1];
+	io_context_t ctx = 0;
+	char buf[2][64] = { { 0 } };
+	struct io_event ev;
+	bool ok = true;
+	int i;
+
+	printf("\n5. An aio read is a pending request that outlives io_submit() (STATUS_PENDING).\n");
+	if (io_setup(4, &ctx))
+		return false;
+	for (i = 0; i < 2; i++) {
+		io_prep_pread(&cb[i], fd, buf[i], sizeof(buf[i]) - 1, 0);
+		one[0] = &cb[i];
+		if (io_submit(ctx, 1, one) != 1)
+			ok = false;
+	}
+	ok = ok && wait_pending(fd, 2);
+	printf("   main:   io_submit() x2 returned  pending_reads=2\n");
+	printf("   main:   io_cancel(second) = %d (EINPROGRESS: the cancel is on its way)\n",
+	       io_cancel(ctx, &cb[1], &ev));
+	printf("   writer: write(\"async\") = %zd\n", write(fd, "async", 5));
+	for (i = 0; i < 2; i++) {
+		if (io_getevents(ctx, 1, 1, &ev, NULL) != 1)
+			return false;
+		if ((long)ev.res >= 0)
+			printf("   event:  read %ld \"%s\"\n", (long)ev.res,
+			       (char *)((struct iocb *)ev.obj)->u.c.buf);
+		else
+			printf("   event:  read %s\n", strerrorname_np(-(long)ev.res));
+		ok = ok && ((struct iocb *)ev.obj == &cb[0] ?
+			    (long)ev.res == 5 : (long)ev.res == -ECANCELED);
+	}
+	io_destroy(ctx);
+	return ok;
+}
+
+static bool act_uring(int fd)
+{
+	struct io_uring_sqe *sqe;
+	struct io_uring_cqe *cqe;
+	struct io_uring ring;
+	char buf[64] = { 0 };
+	bool ok = true;
+	int i;
+
+	printf("\n6. An io_uring READ tries without blocking, then waits in poll: no thread.\n");
+	if (io_uring_queue_init(8, &ring, 0))
+		return false;
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_read(sqe, fd, buf, sizeof(buf) - 1, -1);
+	sqe->user_data = 1;
+	io_uring_submit(&ring);
+	printf("   main:   READ submitted, then ASYNC_CANCEL of it\n");
+	sqe = io_uring_get_sqe(&ring);
+	io_uring_prep_cancel64(sqe, 1, 0);
+	sqe->user_data = 2;
+	io_uring_submit(&ring);
+	for (i = 0; i < 2; i++) {
+		if (io_uring_wait_cqe(&ring, &cqe))
+			return false;
+		printf("   cqe:    %s = %d%s\n",
+		       cqe->user_data == 1 ? "READ" : "ASYNC_CANCEL", cqe->res,
+		       cqe->res == -ECANCELED ? " (ECANCELED)" : "");
+		ok = ok && cqe->res == (cqe->user_data == 1 ? -ECANCELED : 0);
+		io_uring_cqe_seen(&ring, cqe);
+	}
+	io_uring_queue_exit(&ring);
+	return ok;
+}
+
 int main(void)
 {
 	struct csq_stats s;
@@ -164,8 +252,10 @@ int main(void)
 	ok = act_signal(fd) && ok;
 	ok = act_close() && ok;
 	ok = act_ioctl(fd) && ok;
+	ok = act_aio(fd) && ok;
+	ok = act_uring(fd) && ok;
 
-	printf("\n5. What the device counted (CSQ_IOC_STATS, since load).\n");
+	printf("\n7. What the device counted (CSQ_IOC_STATS, since load).\n");
 	if (stats(fd, &s)) {
 		perror("csq_demo: CSQ_IOC_STATS");
 		return 1;

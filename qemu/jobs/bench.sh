@@ -15,6 +15,7 @@ echo "# clocksource: $(cat /sys/devices/system/clocksource/clocksource0/current_
 echo "# cpus: $(grep -c ^processor /proc/cpuinfo)"
 rc=0
 csq_bench "$rounds" ${csq_bench_only:+"$csq_bench_only"} || rc=1
+csq_bench_async "$rounds" || rc=1
 if insmod $moddir/csq_bench.ko rounds="$rounds"; then
 	rmmod csq_bench || rc=1
 else
