@@ -171,7 +171,7 @@ static bool act_aio(int fd)
 	bool ok = true;
 	int i;
 
-	printf("\n5. An aio read is a pending request that outlives io_submit() (STATUS_PENDING).\n");
+	printf("\n5. An aio read is a request that outlives io_submit() (STATUS_PENDING).\n");
 	if (io_setup(4, &ctx))
 		return false;
 	for (i = 0; i < 2; i++) {
