@@ -436,9 +436,9 @@ static void print_figure(const char *id, const char *unit, double *csq,
 	int r;
 
 	for (r = 0; r < rounds; r++)
-		printf("CSQ-BENCH-ROUND %s %d %.0f %.0f\n", id, r + 1, csq[r],
+		printf("CSQ-BENCH-ROUND %s %d %.2f %.2f\n", id, r + 1, csq[r],
 		       anchor[r]);
-	printf("CSQ-BENCH %s %s %.0f %.0f %s %s\n", id, unit,
+	printf("CSQ-BENCH %s %s %.2f %.2f %s %s\n", id, unit,
 	       median(csq, rounds), median(anchor, rounds), goal, what);
 	fflush(stdout);
 }
