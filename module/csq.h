@@ -96,6 +96,7 @@
  *   csq_remove_next_req()               none (takes Q)     if Q does
  *   csq_flush()                         none (takes Q)     if Q does
  *   csq_stop(), csq_start()             none (takes Q)     if Q does
+ *   csq_get_state(), csq_count()        none               no
  *   csq_purge(), csq_drain()            none (takes Q)     if Q does
  *   csq_req_mark_cancelable()           none (takes Q)     if Q does
  *   csq_req_unmark_cancelable()         none (takes Q)     if Q does
@@ -108,6 +109,7 @@
  *   csq_req_complete()                  none, never Q      no
  *   ->insert, ->insert_ex               Q                  if Q does
  *   ->remove, ->peek_next               Q                  if Q does
+ *   csq_list_peek_next()                Q                  no
  *   ->acquire_lock, ->release_lock      -                  if Q does
  *   ->complete_canceled                 none               if Q does
  *   in-progress cancel function         none               if Q does
