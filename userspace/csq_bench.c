@@ -61,6 +61,7 @@
 
 #include <linux/csq.h>
 
+#include "csq_bench.h"
 #include "csq_test.h"
 
 #define ROUNDS_DEFAULT		7
@@ -81,7 +82,6 @@
 /* The first word of the message that tells a stream reader to stop. */
 #define STOP_SEQ		0xffffffffu
 
-#define NSEC_PER_SEC		1000000000LL
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
@@ -98,20 +98,6 @@ struct chan {
 
 static int nr_cpus;
 static long shipped_capacity;
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
 
 /* Runs the calling thread on @cpu only, or on any CPU for ANY_CPU. */
 static void pin(int cpu)
@@ -237,19 +223,6 @@ static void chan_close(struct chan *c)
 {
 	close(c->rfd);
 	close(c->wfd);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* One reader thread of the latency figures, and what it saw. */

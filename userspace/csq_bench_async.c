@@ -37,12 +37,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <linux/csq.h>
 
+#include "csq_bench.h"
 #include "csq_test.h"
 
 #define ROUNDS_DEFAULT		5
@@ -53,35 +53,7 @@
 #define PENDING			10000
 #define PENDING_SMALL		1000
 #define RING_ENTRIES		16384
-#define NSEC_PER_SEC		1000000000LL
 #define STOP_SEQ		0xffffffffu
-
-static void die(const char *what)
-{
-	perror(what);
-	exit(1);
-}
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * NSEC_PER_SEC + ts.tv_nsec;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, int n)
-{
-	qsort(v, n, sizeof(*v), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
 
 /* The kernel's scheduling entities, kernel threads included. */
 static long nr_threads(void)
@@ -117,16 +89,6 @@ static void mem_used_kb(long *slab, long *all)
 	nanosleep(&settle, NULL);
 	*slab = meminfo_kb("Slab:");
 	*all = meminfo_kb("MemTotal:") - meminfo_kb("MemFree:");
-}
-
-static bool kernel_cancels_uring_cmds(void)
-{
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 7);
 }
 
 /* A channel: a reading and a writing descriptor. */

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -107,13 +108,12 @@ static inline long read_param(const char *name)
 	return strtol(buf, NULL, 10);
 }
 
-/* Sets a module parameter of csqdev; 0 or -1. */
-static inline int write_param(const char *name, long value)
+/* Writes @value to a small file (sysfs, debugfs); 0 or -1. */
+static inline int write_number(const char *path, long value)
 {
-	char path[128], buf[32];
 	int fd, len, ret = 0;
+	char buf[32];
 
-	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
 	len = snprintf(buf, sizeof(buf), "%ld", value);
 	fd = open(path, O_WRONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -122,6 +122,29 @@ static inline int write_param(const char *name, long value)
 		ret = -1;
 	close(fd);
 	return ret;
+}
+
+/* Sets a module parameter of csqdev; 0 or -1. */
+static inline int write_param(const char *name, long value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
+	return write_number(path, value);
+}
+
+/*
+ * Whether the running kernel can cancel uring commands at ring exit
+ * (6.7 on), which csqdev needs to take them at all.
+ */
+static inline bool kernel_cancels_uring_cmds(void)
+{
+	struct utsname u;
+	int major, minor;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return false;
+	return major > 6 || (major == 6 && minor >= 7);
 }
 
 static inline ssize_t send_str(int fd, const char *s)

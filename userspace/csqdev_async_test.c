@@ -25,7 +25,6 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -64,17 +63,6 @@ static int io_wq_threads(void)
 	}
 	closedir(dir);
 	return n;
-}
-
-/* Whether the running kernel has the cancel hook of uring commands. */
-static bool kernel_cancels_uring_cmds(void)
-{
-	struct utsname u;
-	int major, minor;
-
-	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
-		return false;
-	return major > 6 || (major == 6 && minor >= 7);
 }
 
 /* aio */

@@ -70,6 +70,28 @@ static bool whole_ticks(const char *buf, size_t n, unsigned long *first,
 	return pos == n && prev;
 }
 
+/* A quiet device on @fd, and @rfd a file of it in fill mode. */
+static void fill_files_open(struct __test_metadata *_metadata, int *fd, int *rfd)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1 };
+
+	quiet_device(_metadata, fd);
+	*rfd = open_csq(0);
+	ASSERT_LE(0, *rfd);
+	ASSERT_EQ(0, set_fill(*rfd, 1));
+	sigemptyset(&sa.sa_mask);
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+}
+
+static void fill_files_close(int fd, int rfd)
+{
+	set_producer(fd, 0);
+	if (rfd >= 0)
+		close(rfd);
+	drain();
+	close(fd);
+}
+
 FIXTURE(fill) {
 	int fd;
 	int rfd;
@@ -77,23 +99,12 @@ FIXTURE(fill) {
 
 FIXTURE_SETUP(fill)
 {
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
-
-	quiet_device(_metadata, &self->fd);
-	self->rfd = open_csq(0);
-	ASSERT_LE(0, self->rfd);
-	ASSERT_EQ(0, set_fill(self->rfd, 1));
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	fill_files_open(_metadata, &self->fd, &self->rfd);
 }
 
 FIXTURE_TEARDOWN(fill)
 {
-	set_producer(self->fd, 0);
-	if (self->rfd >= 0)
-		close(self->rfd);
-	drain();
-	close(self->fd);
+	fill_files_close(self->fd, self->rfd);
 }
 
 /* The mode takes 0 or 1, from a readable pointer. */
@@ -180,23 +191,12 @@ FIXTURE_VARIANT_ADD(fill_cancel, ioctl) {
 
 FIXTURE_SETUP(fill_cancel)
 {
-	struct sigaction sa = { .sa_handler = on_sigusr1 };
-
-	quiet_device(_metadata, &self->fd);
-	self->rfd = open_csq(0);
-	ASSERT_LE(0, self->rfd);
-	ASSERT_EQ(0, set_fill(self->rfd, 1));
-	sigemptyset(&sa.sa_mask);
-	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	fill_files_open(_metadata, &self->fd, &self->rfd);
 }
 
 FIXTURE_TEARDOWN(fill_cancel)
 {
-	set_producer(self->fd, 0);
-	if (self->rfd >= 0)
-		close(self->rfd);
-	drain();
-	close(self->fd);
+	fill_files_close(self->fd, self->rfd);
 }
 
 /* Cancelled while queued, before any tick: it fails, nothing gathered. */

@@ -1123,17 +1123,7 @@ TEST_F_TIMEOUT(csq, close_racing_producer_completion_ends_read_with_tick_or_ecan
 /* How long a read waits on its way in (debugfs); 0 or -1. */
 static int set_read_delay(long us)
 {
-	char buf[32];
-	int fd, len, ret = 0;
-
-	len = snprintf(buf, sizeof(buf), "%ld", us);
-	fd = open(CSQ_DEBUGFS "read_delay_us", O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	if (write(fd, buf, len) != len)
-		ret = -1;
-	close(fd);
-	return ret;
+	return write_number(CSQ_DEBUGFS "read_delay_us", us);
 }
 
 /* The pages csqdev's messages hold (debugfs), or -1. */
