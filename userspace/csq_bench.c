@@ -82,7 +82,6 @@
 /* The first word of the message that tells a stream reader to stop. */
 #define STOP_SEQ		0xffffffffu
 
-
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 
 enum chan_kind { CHAN_CSQ, CHAN_PIPE, NR_CHANS };
