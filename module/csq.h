@@ -184,7 +184,9 @@ typedef void (*csq_cancel_fn_t)(struct csq_req *req, unsigned long irqflags);
  * The EvtRequestCancel of KMDF: called without any lock, in the context of
  * whoever cancelled (see the context table), once.  The driver stops its
  * work on @req and completes it, for example with what it transferred so
- * far; it may do the completion later, from where the work runs.
+ * far; it may do the completion later, from where the work runs.  Until
+ * it completes @req, the driver's own csq_req_unmark_cancelable() may
+ * still be touching @req: see there.
  */
 typedef void (*csq_inprogress_cancel_fn_t)(struct csq_req *req);
 

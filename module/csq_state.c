@@ -285,6 +285,13 @@ EXPORT_SYMBOL_GPL(csq_req_mark_cancelable);
  * and a cancel wins.
  *
  * Context: see the table in csq.h; takes the queue lock.
+ * The call touches @req, so @req must still be allocated: if the cancel
+ * function may complete @req at once, the two must agree through a lock
+ * of the driver's that the cancel function takes before it completes and
+ * this call is made under, with a note of which request is in progress
+ * (examples/csq_cancel and csqdev_fill.c do so).  KMDF asks the same of
+ * EvtRequestCancel and WdfRequestUnmarkCancelable.
+ *
  * Return: 0 if the driver owns @req again and may complete it; -ECANCELED
  * if its cancel function has run or will run, in which case the driver must
  * leave @req to it.
