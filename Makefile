@@ -29,7 +29,7 @@ USER_CFLAGS := -static -O2 -Wall -Wextra -pthread -I module/uapi
 # aio and io_uring, for the asynchronous cases (linked only where used).
 USER_LIBS := -luring -laio
 
-LINT_RESULTS := lint-checkpatch lint-sparse lint-warnings lint-kernel-doc
+LINT_RESULTS := lint-checkpatch lint-sparse lint-warnings lint-kernel-doc lint-docs
 KUNIT_RESULTS := kunit-debug console-debug-kunit
 UTEST_RESULTS := utest-stock console-stock-utest utest-debug console-debug-utest
 STRESS_RESULTS := stress-debug console-debug-stress

@@ -14,10 +14,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 mirror() {
 	local out=$1
 	mkdir -p "$out"
-	rsync -a --delete --prune-empty-dirs \
-		--include='/Kbuild' --include='/Kconfig' \
-		--include='/module/***' --include='/kunit/***' --include='/bench/***' \
-		--exclude='*' "$CSQ_TOP/" "$out/"
+	kbuild_sources_to "$out" --delete
 }
 
 kernel_has() {
@@ -38,6 +35,8 @@ config_args() {
 			printf '%s\n' CONFIG_CSQDEV_KUNIT_TEST=m
 	fi
 	[ -f "$CSQ_TOP/bench/csq_bench.c" ] && printf '%s\n' CONFIG_CSQ_BENCH=m
+	[ -f "$CSQ_TOP/examples/csq_cancel/csq_cancel.c" ] &&
+		printf '%s\n' CONFIG_CSQ_EXAMPLE_CANCEL=m
 	return 0
 }
 

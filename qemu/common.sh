@@ -39,16 +39,30 @@ stock_release_file() {
 	printf '%s/stock/release\n' "$CSQ_CACHE"
 }
 
+# What kbuild reads, and nothing else, copied into DEST: a build directory,
+# a dkms source tree or a kernel tree.  Extra rsync options go first.
+#   kbuild_sources_to DEST [rsync options]
+kbuild_sources_to() {
+	local dest=$1
+	shift
+	rsync -a "$@" --prune-empty-dirs \
+		--include='/Kbuild' --include='/Kconfig' \
+		--include='/module/***' --include='/kunit/***' --include='/bench/***' \
+		--include='/examples/***' \
+		--exclude='*' "$CSQ_TOP/" "$dest/"
+}
+
 CSQ_RESULTS=$CSQ_BUILD/results
 CSQ_LOGS=$CSQ_BUILD/logs
 
 # Packages every target needs; the stock kernel's headers come on top.
 # perl runs checkpatch and kernel-doc, xz-utils unpacks the source tarball:
 # neither is certain on a minimal image installing without recommends.
-# dkms is for dkms.conf's check (make dkms-check) and make dkms-install.
+# dkms is for dkms.conf's check (make dkms-check) and make dkms-install,
+# python3-docutils for the check of docs/ (make lint).
 CSQ_DEB_PKGS="qemu-system-x86 busybox-static cpio gcc make bc flex bison
 libelf-dev libssl-dev sparse $CSQ_SRC_PKG python3 rsync libc6-dev
-perl xz-utils liburing-dev libaio-dev dkms"
+perl xz-utils liburing-dev libaio-dev dkms python3-docutils"
 
 # One dpkg-query for the whole list: this runs before every target.
 missing_pkgs() {

@@ -10,7 +10,7 @@
 #
 # dkms signs what it builds when the kernel's sign-file is there, making a
 # key on first use; the key goes to the private tree as well.  One check in
-# build/results/RESULT (default dkms-stock): both modules built, for the
+# build/results/RESULT (default dkms-stock): every module built, for the
 # headers' release; exits 1 if not.  Log: build/logs/dkms-check.log.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -25,7 +25,7 @@ dkms_private() {
 # The modules dkms kept, each built for release $2.
 check_modules() {
 	local dir=$1 rel=$2 mod magic ok=0
-	for mod in csq csqdev; do
+	for mod in csq csqdev csq_cancel; do
 		magic=$(modinfo -F vermagic "$dir/$mod.ko" 2>/dev/null) || {
 			step "dkms: no $mod.ko in ${dir#"$CSQ_TOP"/}"
 			ok=1

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-2.0
-# make dkms-install / dkms-uninstall: csq.ko and csqdev.ko under the
-# system's dkms, rebuilt by dkms for every kernel installed later.
+# make dkms-install / dkms-uninstall: csq.ko, csqdev.ko and csq_cancel.ko
+# under the system's dkms, rebuilt by dkms for every kernel installed later.
 #
 #   dkms-install.sh install [KERNELVER]   default: the running kernel
 #   dkms-install.sh uninstall

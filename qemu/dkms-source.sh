@@ -5,10 +5,10 @@
 #   dkms-source.sh DIR    prints VERSION; DIR/csq-VERSION holds the copy
 #
 # dkms copies whatever directory it is given, and a checkout holds build/,
-# .git and the guests; this copies only what kbuild reads (Kbuild, Kconfig,
-# module/, kunit/, bench/) and dkms.conf, with PACKAGE_VERSION stamped:
-# `git describe --tags` once the project has tags, else dkms.conf's version
-# plus the commit (0.1+g1234abc, .dirty for uncommitted changes).  Outside
+# .git and the guests; this copies only what kbuild reads
+# (kbuild_sources_to) and dkms.conf, with PACKAGE_VERSION stamped: `git
+# describe --tags` once the project has tags, else dkms.conf's version plus
+# the commit (0.1+g1234abc, .dirty for uncommitted changes).  Outside
 # a git checkout dkms.conf's version stands.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -35,10 +35,7 @@ main() {
 	out=$1/$PKG-$ver
 	rm -rf "$out"
 	mkdir -p "$out"
-	rsync -a --prune-empty-dirs \
-		--include='/Kbuild' --include='/Kconfig' \
-		--include='/module/***' --include='/kunit/***' --include='/bench/***' \
-		--exclude='*' "$CSQ_TOP/" "$out/"
+	kbuild_sources_to "$out"
 	sed "s/^PACKAGE_VERSION=.*/PACKAGE_VERSION=\"$ver\"/" \
 		"$CSQ_TOP/dkms.conf" >"$out/dkms.conf"
 	printf '%s\n' "$ver"

@@ -9,8 +9,8 @@
 # never written: a copy made of hard links (cp -al) lives in the cache,
 # keyed by source version, with drivers/csq/ added and the two lines that
 # hook it in (a `source` in drivers/Kconfig, `obj-y += csq/` in
-# drivers/Makefile).  Every run mirrors Kbuild, Kconfig, module/, kunit/ and
-# bench/ into drivers/csq/ with rsync (mtimes kept, new files replaced
+# drivers/Makefile).  Every run mirrors what kbuild reads
+# (kbuild_sources_to) into drivers/csq/ with rsync (mtimes kept, new files replaced
 # rather than written through a link) and runs
 #
 #   kunit.py run --kunitconfig=kunit/.kunitconfig --build_dir=<cache>
@@ -69,10 +69,7 @@ make_tree() {
 }
 
 mirror() {
-	rsync -a --delete --prune-empty-dirs \
-		--include='/Kbuild' --include='/Kconfig' \
-		--include='/module/***' --include='/kunit/***' --include='/bench/***' \
-		--exclude='*' "$CSQ_TOP/" "$1/drivers/csq/"
+	kbuild_sources_to "$1/drivers/csq" --delete
 }
 
 # Which step kunit.py is at, from what it has printed so far.

@@ -2,10 +2,11 @@
 # SPDX-License-Identifier: GPL-2.0
 # make lint: the kernel's own checkers on every source file, zero warnings.
 # Each tool is one check in build/results/lint-TOOL:
-#   checkpatch  checkpatch.pl --strict on module/ kunit/ userspace/ qemu/ C
+#   checkpatch  checkpatch.pl --strict on every C file
 #   sparse      make modules C=2 against the debug kernel
 #   warnings    a W=1 module build, and the userspace build with -Werror
-#   kernel-doc  kernel-doc -none -Wall on module/ and kunit/
+#   kernel-doc  kernel-doc -none -Wall on the kernel C files
+#   docs        docs/*.rst read by docutils, and the csq names they use
 # The debug kernel is used because it has KUnit, so every module builds.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -27,7 +28,7 @@ sources() {
 checkpatch() {
 	local f ok=1
 	step "lint: checkpatch --strict"
-	for f in $(sources module kunit bench userspace qemu); do
+	for f in $(sources module kunit bench examples userspace qemu); do
 		"$SRC/scripts/checkpatch.pl" --strict --no-tree --quiet \
 			--show-types -f "$CSQ_TOP/$f" || ok=0
 	done
@@ -85,11 +86,33 @@ warnings() {
 kernel_doc() {
 	local f out ok=1
 	step "lint: kernel-doc -none -Wall"
-	for f in $(sources module kunit bench); do
+	for f in $(sources module kunit bench examples); do
 		out=$("$SRC/scripts/kernel-doc" -none -Wall "$CSQ_TOP/$f" 2>&1) || ok=0
 		[ -z "$out" ] || { printf '%s\n' "$out"; ok=0; }
 	done
 	record kernel-doc $ok "kernel-doc -Wall"
+}
+
+# The guides: reStructuredText that docutils reads without a warning, as
+# the kernel's Sphinx build would need, and no csq_*() or csqdev_*() name
+# that the code does not have, so that they follow the API.
+docs() {
+	local f name ok=1 code
+	step "lint: docs (docutils, the names they use)"
+	code=$(cd "$CSQ_TOP" && find module examples -name '*.[ch]')
+	for f in "$CSQ_TOP"/docs/*.rst; do
+		[ -f "$f" ] || continue
+		/usr/bin/python3 -m docutils --halt=warning --report=warning \
+			"$f" /dev/null || ok=0
+		for name in $(grep -oE '\bcsq(dev)?_[a-z0-9_]+\(\)' "$f" | sort -u); do
+			# shellcheck disable=SC2086
+			(cd "$CSQ_TOP" && grep -qw -- "${name%()}" $code) || {
+				echo "${f#"$CSQ_TOP"/}: $name is not in module/ or examples/"
+				ok=0
+			}
+		done
+	done
+	record docs $ok "docs: docutils and names"
 }
 
 main() {
@@ -101,6 +124,7 @@ main() {
 	sparse
 	warnings
 	kernel_doc
+	docs
 }
 
 main "$@"

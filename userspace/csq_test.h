@@ -97,15 +97,25 @@ static inline ssize_t read_text(const char *path, char *buf, size_t size)
 	return n;
 }
 
+/* The number in a small file (sysfs, debugfs), Y/N as 1/0; -1 if none. */
+static inline long read_number(const char *path)
+{
+	char buf[32];
+
+	if (read_text(path, buf, sizeof(buf)) <= 0)
+		return -1;
+	if (buf[0] == 'Y' || buf[0] == 'N')
+		return buf[0] == 'Y';
+	return strtol(buf, NULL, 10);
+}
+
 /* A module parameter of csqdev, or -1 if it cannot be read. */
 static inline long read_param(const char *name)
 {
-	char path[128], buf[32];
+	char path[128];
 
 	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
-	if (read_text(path, buf, sizeof(buf)) <= 0)
-		return -1;
-	return strtol(buf, NULL, 10);
+	return read_number(path);
 }
 
 /* Writes @value to a small file (sysfs, debugfs); 0 or -1. */
