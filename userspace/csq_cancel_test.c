@@ -251,8 +251,8 @@ TEST_F_TIMEOUT(cancel, a_signal_ends_a_queued_read_with_eintr_and_loses_no_readi
 /*
  * A cancel of the read the worker is polling for, which the port keeps
  * cancelable (csq_req_mark_cancelable()): it ends with ECANCELED and
- * consumes no reading.  After a reading the device settles for a second,
- * so the next read is in progress for that long; a signal that comes
+ * consumes no reading.  After a reading the device settles for half a
+ * second, so the next read is in progress for that long; a signal that comes
  * while the read is still queued takes it back instead (EINTR), and the
  * case tries again.
  */
@@ -265,7 +265,7 @@ TEST_F_TIMEOUT(cancel, a_signal_cancels_the_read_being_polled_for,
 	long last;
 
 	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
-	ASSERT_EQ(0, set_cancel_param("poll_ms", 1000));
+	ASSERT_EQ(0, set_cancel_param("poll_ms", 500));
 	for (attempt = 0; attempt < 5 && !in_progress; attempt++) {
 		last = read_reading(self->fd);
 		ASSERT_LE(0, last);

@@ -53,9 +53,10 @@ MODULE_PARM_DESC(poll_ms, "settling time of the device after a reading, in ms (1
  * @pending: the queued reads, oldest first (PendingIrpQueue).
  * @work_wait: where the worker waits for a read (IrpQueueSemaphore).
  * @worker: the polling thread.
- * @serve_lock: protects @serving; a cancel of the read in progress takes
- *	it before completing the read.
- * @serving: the read the worker polls for, while it is cancelable.
+ * @serve_lock: protects the writes of @serving; a cancel of the read in
+ *	progress takes it before completing the read.
+ * @serving: the read the worker polls for, while it is cancelable; the
+ *	polling loop reads it without the lock, to stop early.
  * @aio_wq: where the completions of aio reads run.
  * @last_reading: when the device last gave a reading (LastPollTime).
  * @readings: readings handed out so far; written by the worker alone.
@@ -67,7 +68,7 @@ struct csq_cancel_dev {
 	struct list_head pending;
 	wait_queue_head_t work_wait;
 	struct task_struct *worker;
-	spinlock_t serve_lock;	/* protects serving */
+	spinlock_t serve_lock;	/* serialises the writes of serving */
 	struct csq_req *serving;
 	struct workqueue_struct *aio_wq;
 	ktime_t last_reading;
@@ -217,7 +218,8 @@ static void csq_cancel_wait_poll_interval(void)
  * A cancel of the read the worker is polling for, in the canceller's
  * context (which may be aio's, interrupts off).  It owns the read and
  * completes it, but only once the worker has let go: the worker may be
- * inside csq_req_unmark_cancelable(), which still touches the read.
+ * inside csq_req_unmark_cancelable(), which still touches the read.  The
+ * worker, told by dev->serving, stops polling for it.
  */
 static void csq_cancel_inprogress_cancel(struct csq_req *req)
 {
@@ -225,10 +227,19 @@ static void csq_cancel_inprogress_cancel(struct csq_req *req)
 	unsigned long flags;
 
 	spin_lock_irqsave(&dev->serve_lock, flags);
-	if (dev->serving == req)
-		dev->serving = NULL;
+	if (dev->serving == req) {
+		WRITE_ONCE(dev->serving, NULL);
+		wake_up_process(dev->worker);
+	}
 	spin_unlock_irqrestore(&dev->serve_lock, flags);
 	csq_req_complete(req, -ECANCELED, 0);
+}
+
+/* Whether the worker should go on polling for @req: nobody cancelled it. */
+static bool csq_cancel_still_serving(struct csq_cancel_dev *dev,
+				     struct csq_req *req)
+{
+	return READ_ONCE(dev->serving) == req && !kthread_should_stop();
 }
 
 /*
@@ -243,7 +254,7 @@ static bool csq_cancel_take_back(struct csq_cancel_dev *dev,
 
 	spin_lock_irq(&dev->serve_lock);
 	if (dev->serving == req) {
-		dev->serving = NULL;
+		WRITE_ONCE(dev->serving, NULL);
 		owned = !csq_req_unmark_cancelable(&dev->csq, req);
 	}
 	spin_unlock_irq(&dev->serve_lock);
@@ -260,18 +271,19 @@ static bool csq_cancel_take_back(struct csq_cancel_dev *dev,
 static void csq_cancel_serve(struct csq_cancel_dev *dev, struct csq_req *req)
 {
 	spin_lock_irq(&dev->serve_lock);
-	dev->serving = req;
+	WRITE_ONCE(dev->serving, req);
 	spin_unlock_irq(&dev->serve_lock);
 	if (csq_req_mark_cancelable(&dev->csq, req,
 				    csq_cancel_inprogress_cancel)) {
 		/* Cancelled on its way out of the queue: still ours. */
 		spin_lock_irq(&dev->serve_lock);
-		dev->serving = NULL;
+		WRITE_ONCE(dev->serving, NULL);
 		spin_unlock_irq(&dev->serve_lock);
 		csq_cancel_complete_canceled(&dev->csq, req);
 		return;
 	}
-	while (!csq_cancel_poll_device(dev) && !kthread_should_stop())
+	while (csq_cancel_still_serving(dev, req) &&
+	       !csq_cancel_poll_device(dev))
 		csq_cancel_wait_poll_interval();
 	if (!csq_cancel_take_back(dev, req))
 		return;
