@@ -303,8 +303,8 @@ static __always_inline bool __csq_claim_locked(struct csq *csq,
  * Context: see the table in csq.h; takes the queue lock.
  * Return: the request, now unlinked, not cancelable and the caller's to
  * complete; or NULL if it is gone already, a cancel owns it, or @ctx was
- * given to another queue (a driver bug, which is logged once).  On NULL the caller must not touch
- * the request: whoever took it completes it.
+ * given to another queue (a driver bug, which is logged once).  On NULL
+ * the caller must not touch the request: whoever took it completes it.
  */
 struct csq_req *csq_remove_req(struct csq *csq, struct csq_req_ctx *ctx)
 {

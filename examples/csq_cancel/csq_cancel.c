@@ -389,7 +389,10 @@ static ssize_t csq_cancel_aio_read(struct csq_cancel_dev *dev,
 	if (!ret)
 		csq_cancel_kick(dev);
 	else if (ret != -ECANCELED)
-		/* Refused (the module is going away): ours to complete. */
+		/*
+		 * Refused: this driver never drains or purges its queue, but
+		 * one that does must complete what the queue refused.
+		 */
 		csq_req_complete(&rd->req, ret, 0);
 	return -EIOCBQUEUED;
 }
