@@ -248,6 +248,32 @@ TEST_F_TIMEOUT(cancel, a_signal_ends_a_queued_read_with_eintr_and_loses_no_readi
 	ASSERT_EQ(first, read_reading(self->fd));
 }
 
+/* With SA_RESTART the read taken back is issued again, and still served. */
+TEST_F_TIMEOUT(cancel, a_restarted_read_queues_again_and_gets_the_reading,
+	       SLOW_CASE_S)
+{
+	struct sigaction sa = { .sa_handler = on_sigusr1,
+				.sa_flags = SA_RESTART };
+	long first = readings();
+	struct call c;
+
+	ASSERT_EQ(0, sigaction(SIGUSR1, &sa, NULL));
+	ASSERT_EQ(0, set_cancel_param("hold", 1));
+	ASSERT_EQ(0, start_read(&c, self->fd, NULL, sizeof(__u32)));
+	ASSERT_TRUE(WAIT_FOR(all_asleep_in_read(&c, 1)));
+
+	ASSERT_EQ(0, pthread_kill(c.thread, SIGUSR1));
+	usleep(100 * 1000);
+	ASSERT_TRUE(WAIT_FOR(all_asleep_in_read(&c, 1)));
+	ASSERT_FALSE(call_done(&c));
+
+	ASSERT_EQ(0, set_cancel_param("hold", 0));
+	ASSERT_TRUE(WAIT_FOR(call_done(&c)));
+	call_join(&c);
+	ASSERT_EQ((ssize_t)sizeof(__u32), c.ret);
+	ASSERT_EQ(first, reading_of(&c));
+}
+
 /*
  * A cancel of the read the worker is polling for, which the port keeps
  * cancelable (csq_req_mark_cancelable()): it ends with ECANCELED and
