@@ -105,6 +105,19 @@ bool csq_req_cancel(struct csq_req *req)
 }
 EXPORT_SYMBOL_GPL(csq_req_cancel);
 
+/* What every use of a request starts from, whoever set it up before. */
+static void csq_req_reset(struct csq_req *req)
+{
+	INIT_LIST_HEAD(&req->entry);
+	INIT_LIST_HEAD(&req->owner_entry);
+	req->flags = 0;
+	req->status = 0;
+	req->information = 0;
+	req->csq = NULL;
+	req->ctx = NULL;
+	req->inprogress_cancel = NULL;
+}
+
 /**
  * csq_req_init - prepare a request for its first use
  * @req: the request.
@@ -113,16 +126,9 @@ EXPORT_SYMBOL_GPL(csq_req_cancel);
  */
 void csq_req_init(struct csq_req *req)
 {
-	INIT_LIST_HEAD(&req->entry);
-	INIT_LIST_HEAD(&req->owner_entry);
+	csq_req_reset(req);
 	req->cancel_routine = NULL;
-	req->flags = 0;
-	req->status = 0;
-	req->information = 0;
-	req->csq = NULL;
-	req->ctx = NULL;
 	req->owner = NULL;
-	req->inprogress_cancel = NULL;
 	req->context = NULL;
 	req->complete_fn = NULL;
 	init_completion(&req->done);
@@ -133,21 +139,14 @@ EXPORT_SYMBOL_GPL(csq_req_init);
  * csq_req_reinit - prepare a completed request for another use
  * @req: the request, completed and no longer seen by anyone else.
  *
- * Keeps @owner and @complete_fn.
+ * Keeps @owner, @context and @complete_fn.
  *
  * Context: any.
  */
 void csq_req_reinit(struct csq_req *req)
 {
 	WARN_ON_ONCE(req->cancel_routine);
-	INIT_LIST_HEAD(&req->entry);
-	INIT_LIST_HEAD(&req->owner_entry);
-	req->flags = 0;
-	req->status = 0;
-	req->information = 0;
-	req->csq = NULL;
-	req->ctx = NULL;
-	req->inprogress_cancel = NULL;
+	csq_req_reset(req);
 	reinit_completion(&req->done);
 }
 EXPORT_SYMBOL_GPL(csq_req_reinit);
