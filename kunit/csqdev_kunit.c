@@ -77,7 +77,7 @@ static struct csqdev_msg *csqdev_test_take(struct kunit *test,
 	struct csqdev_read rd;
 	struct csqdev_msg *msg;
 
-	csqdev_read_init(&rd, cf, count);
+	csqdev_read_init(&rd, count);
 	msg = csqdev_take_or_park(cf, &rd, cf->closes, true);
 	if (IS_ERR(msg)) {
 		KUNIT_EXPECT_EQ(test, PTR_ERR(msg), -EAGAIN);
@@ -91,7 +91,7 @@ static void csqdev_test_park(struct kunit *test, struct csqdev_file *cf,
 			     struct csqdev_read *rd, size_t count,
 			     fl_owner_t files)
 {
-	csqdev_read_init(rd, cf, count);
+	csqdev_read_init(rd, count);
 	KUNIT_ASSERT_NULL(test, csqdev_take_or_park(cf, rd, cf->closes, false));
 	/* Nothing else runs here: the read is the test's to label. */
 	rd->files = files;
@@ -319,13 +319,13 @@ static void csqdev_read_entering_is_refused_after_its_process_closes(struct kuni
 
 	seen = cf->closes;
 	csqdev_close(cf, current->files);
-	csqdev_read_init(&rd, cf, 8);
+	csqdev_read_init(&rd, 8);
 	ret = csqdev_take_or_park(cf, &rd, seen, false);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(ret), -ECANCELED);
 
 	seen = cf->closes;
 	csqdev_close(cf, PROC_B);
-	csqdev_read_init(&rd, cf, 8);
+	csqdev_read_init(&rd, 8);
 	ret = csqdev_take_or_park(cf, &rd, seen, false);
 	KUNIT_EXPECT_NULL(test, ret);
 	KUNIT_EXPECT_EQ(test, csqdev_cancel_reads(cf), 1);
@@ -334,7 +334,7 @@ static void csqdev_read_entering_is_refused_after_its_process_closes(struct kuni
 	seen = cf->closes;
 	for (i = 0; i <= CSQDEV_CLOSERS; i++)
 		csqdev_close(cf, PROC_B);
-	csqdev_read_init(&rd, cf, 8);
+	csqdev_read_init(&rd, 8);
 	ret = csqdev_take_or_park(cf, &rd, seen, false);
 	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(ret), -ECANCELED);
 }

@@ -176,8 +176,7 @@ struct csqdev_peek {
 int csqdev_stream_init(struct csqdev *dev);
 void csqdev_stream_destroy(struct csqdev *dev);
 int csqdev_post(struct csqdev *dev, struct csqdev_msg *msg, bool requeue);
-void csqdev_read_init(struct csqdev_read *rd, struct csqdev_file *cf,
-		      size_t size);
+void csqdev_read_init(struct csqdev_read *rd, size_t size);
 void csqdev_read_prepare(struct csqdev_read *rd, struct csqdev_file *cf);
 struct csqdev_msg *csqdev_take_or_park(struct csqdev_file *cf,
 				       struct csqdev_read *rd,

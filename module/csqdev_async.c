@@ -92,7 +92,7 @@ ssize_t csqdev_aio_read(struct csqdev_file *cf, struct kiocb *iocb,
 		return -ENOMEM;
 	}
 	ar->dev = cf->dev;
-	csqdev_read_init(&ar->rd, cf, iov_iter_count(to));
+	csqdev_read_init(&ar->rd, iov_iter_count(to));
 	csqdev_read_prepare(&ar->rd, cf);
 	csq_kiocb_init(&ar->ck, &ar->rd.req, iocb, cf->dev->wq,
 		       csqdev_aio_done);

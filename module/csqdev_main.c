@@ -89,7 +89,7 @@ static ssize_t csqdev_fops_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (csq_kiocb_is_aio(iocb) && !nowait)
 		return csqdev_aio_read(cf, iocb, to, closes);
 
-	csqdev_read_init(&rd, cf, count);
+	csqdev_read_init(&rd, count);
 	msg = csqdev_take_or_park(cf, &rd, closes, nowait);
 	if (IS_ERR(msg))
 		return PTR_ERR(msg);

@@ -209,7 +209,6 @@ bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes)
 /**
  * csqdev_read_init - prepare a read of the stream
  * @rd: the read.
- * @cf: the file it is made on.
  * @size: the most bytes it can take.
  *
  * Its request is set up only if it parks, unless csqdev_read_prepare()
@@ -217,8 +216,7 @@ bool csqdev_closed_since(struct csqdev_file *cf, unsigned long closes)
  *
  * Context: the reader's process context.
  */
-void csqdev_read_init(struct csqdev_read *rd, struct csqdev_file *cf,
-		      size_t size)
+void csqdev_read_init(struct csqdev_read *rd, size_t size)
 {
 	rd->files = current->files;
 	rd->size = size;

@@ -95,7 +95,7 @@ static int csqdev_uring_read(struct csqdev_file *cf, struct io_uring_cmd *cmd,
 	ur = kmalloc(sizeof(*ur), GFP_KERNEL);
 	if (!ur)
 		return -ENOMEM;
-	csqdev_read_init(&ur->rd, cf, c->len);
+	csqdev_read_init(&ur->rd, c->len);
 	csqdev_read_prepare(&ur->rd, cf);
 	ur->rd.key = c->key;
 	ur->rd.req.context = ur;
