@@ -7,9 +7,11 @@
 #ifndef _CSQ_INTERNAL_H
 #define _CSQ_INTERNAL_H
 
+#include <linux/atomic.h>
 #include <linux/lockdep.h>
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
+#include <linux/wait_bit.h>
 
 #include "csq.h"
 
@@ -77,6 +79,13 @@ static inline void csq_might_sleep(const struct csq *csq)
 }
 
 void csq_put_active(struct csq *csq);
+
+/* Sleep until every request ever inserted into @csq has been completed. */
+static inline void csq_wait_all_completed(struct csq *csq)
+{
+	wait_var_event(&csq->nr_active, !atomic_read(&csq->nr_active));
+}
+
 void __csq_req_finish(struct csq_req *req);
 void __csq_req_taken_back(struct csq_req *req, int status);
 bool csq_wait_defer(struct csq_req *req);

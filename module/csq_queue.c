@@ -508,7 +508,7 @@ void csq_destroy(struct csq *csq)
 {
 	might_sleep();
 	WARN_ON_ONCE(csq_count(csq));
-	wait_var_event(&csq->nr_active, !atomic_read(&csq->nr_active));
+	csq_wait_all_completed(csq);
 	mutex_destroy(&csq->mutex);
 }
 EXPORT_SYMBOL_GPL(csq_destroy);

@@ -170,7 +170,7 @@ unsigned int csq_purge_sync(struct csq *csq)
 {
 	unsigned int count = csq_purge(csq);
 
-	wait_var_event(&csq->nr_active, !atomic_read(&csq->nr_active));
+	csq_wait_all_completed(csq);
 	return count;
 }
 EXPORT_SYMBOL_GPL(csq_purge_sync);
@@ -202,7 +202,7 @@ EXPORT_SYMBOL_GPL(csq_drain);
 void csq_drain_sync(struct csq *csq)
 {
 	csq_drain(csq);
-	wait_var_event(&csq->nr_active, !atomic_read(&csq->nr_active));
+	csq_wait_all_completed(csq);
 }
 EXPORT_SYMBOL_GPL(csq_drain_sync);
 
