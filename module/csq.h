@@ -102,7 +102,7 @@
  *   csq_req_unmark_cancelable()         none (takes Q)     if Q does
  *   csq_*_sync(), csq_destroy()         none               yes
  *   csq_wait_req_*()                    none               yes
- *   csq_kiocb_init()                    none               no
+ *   csq_kiocb_init()                    none               yes
  *   ->done of a &struct csq_kiocb       none, a worker     yes
  *   csq_kiocb_use_mm(), _complete()     none, in ->done    yes
  *   csq_req_cancel()                    none (takes C)     if Q does
@@ -158,6 +158,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uio.h>
 #include <linux/workqueue.h>
 
 struct csq;
@@ -547,6 +548,9 @@ static inline bool csq_kiocb_is_aio(const struct kiocb *iocb)
  * @iocb: the kiocb of an aio read or write, which outlives its io_submit().
  * @mm: the submitter's address space, kept (mmgrab()) so that @done can
  *	copy to or from its buffers.
+ * @iter: the submitter's buffers: a copy of what ->read_iter or
+ *	->write_iter was given, whose own lives on io_submit()'s stack.
+ * @iov: the copy of the segment array behind @iter, or NULL.
  * @wq: where @done runs.
  * @work: runs @done.
  * @done: the driver's end of the request, in process context once @req
@@ -560,14 +564,17 @@ struct csq_kiocb {
 	struct csq_req *req;
 	struct kiocb *iocb;
 	struct mm_struct *mm;
+	struct iov_iter iter;
+	const void *iov;
 	struct workqueue_struct *wq;
 	struct work_struct work;
 	void (*done)(struct csq_kiocb *ck);
 };
 
-void csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
-		    struct kiocb *iocb, struct workqueue_struct *wq,
-		    void (*done)(struct csq_kiocb *ck));
+int csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
+		   struct kiocb *iocb, struct iov_iter *iter,
+		   struct workqueue_struct *wq,
+		   void (*done)(struct csq_kiocb *ck));
 bool csq_kiocb_use_mm(struct csq_kiocb *ck);
 void csq_kiocb_unuse_mm(struct csq_kiocb *ck);
 void csq_kiocb_complete(struct csq_kiocb *ck, long res);

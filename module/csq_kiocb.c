@@ -26,6 +26,8 @@
 #include <linux/kthread.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uio.h>
 #include <linux/workqueue.h>
 
 #include "csq.h"
@@ -67,6 +69,8 @@ static void csq_kiocb_req_done(struct csq_req *req)
  * @req: the request, initialised and not inserted; its @complete_fn and
  *	@context are set here.
  * @iocb: an aio kiocb (csq_kiocb_is_aio()).
+ * @iter: the buffers ->read_iter or ->write_iter was given; @ck->iter is
+ *	a copy that @done may still use.
  * @wq: the workqueue @done runs on; the driver destroys it when it goes
  *	away, which waits for the last @done.
  * @done: the driver's end of the request, called once in process context
@@ -76,13 +80,19 @@ static void csq_kiocb_req_done(struct csq_req *req)
  * exit) before the request can be found: a cancel from then on is not
  * lost, whenever it comes.
  *
- * Context: the submitter's process context.
+ * Context: the submitter's process context; may sleep.
+ * Return: 0, or -ENOMEM with nothing bound.
  */
-void csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
-		    struct kiocb *iocb, struct workqueue_struct *wq,
-		    void (*done)(struct csq_kiocb *ck))
+int csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
+		   struct kiocb *iocb, struct iov_iter *iter,
+		   struct workqueue_struct *wq,
+		   void (*done)(struct csq_kiocb *ck))
 {
 	WARN_ON_ONCE(!csq_kiocb_is_aio(iocb));
+	/* A single user buffer needs no array: NULL is no failure then. */
+	ck->iov = dup_iter(&ck->iter, iter, GFP_KERNEL);
+	if (!ck->iov && (iter_is_iovec(iter) || iov_iter_is_kvec(iter)))
+		return -ENOMEM;
 	ck->req = req;
 	ck->iocb = iocb;
 	ck->wq = wq;
@@ -94,6 +104,7 @@ void csq_kiocb_init(struct csq_kiocb *ck, struct csq_req *req,
 	req->complete_fn = csq_kiocb_req_done;
 	iocb->private = ck;
 	kiocb_set_cancel_fn(iocb, csq_kiocb_cancel);
+	return 0;
 }
 EXPORT_SYMBOL_GPL(csq_kiocb_init);
 
@@ -147,5 +158,6 @@ void csq_kiocb_complete(struct csq_kiocb *ck, long res)
 
 	ck->iocb->ki_complete(ck->iocb, res);
 	mmdrop(mm);
+	kfree(ck->iov);
 }
 EXPORT_SYMBOL_GPL(csq_kiocb_complete);

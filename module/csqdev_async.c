@@ -25,16 +25,11 @@
  * @rd: the read, parked as a blocking one is.
  * @ck: its binding to the kiocb.
  * @dev: the device.
- * @iter: where the message goes: a copy of what ->read_iter was given,
- *	whose own lives on io_submit()'s stack.
- * @iov: the copy of the iovec array behind @iter, or NULL.
  */
 struct csqdev_aio_read {
 	struct csqdev_read rd;
 	struct csq_kiocb ck;
 	struct csqdev *dev;
-	struct iov_iter iter;
-	const void *iov;
 };
 
 /* The message of a completed read into the submitter's buffer. */
@@ -48,7 +43,7 @@ static long csqdev_aio_copy(struct csqdev_aio_read *ar)
 		csqdev_post(ar->dev, msg, true);
 		return -ECANCELED;
 	}
-	res = csqdev_msg_consume(ar->dev, msg, &ar->iter);
+	res = csqdev_msg_consume(ar->dev, msg, &ar->ck.iter);
 	csq_kiocb_unuse_mm(&ar->ck);
 	return res;
 }
@@ -62,7 +57,6 @@ static void csqdev_aio_done(struct csq_kiocb *ck)
 	if (!res)
 		res = csqdev_aio_copy(ar);
 	csq_kiocb_complete(ck, res);
-	kfree(ar->iov);
 	kfree(ar);
 }
 
@@ -86,16 +80,14 @@ ssize_t csqdev_aio_read(struct csqdev_file *cf, struct kiocb *iocb,
 	ar = kmalloc(sizeof(*ar), GFP_KERNEL);
 	if (!ar)
 		return -ENOMEM;
-	ar->iov = dup_iter(&ar->iter, to, GFP_KERNEL);
-	if (!ar->iov && (iter_is_iovec(to) || iov_iter_is_kvec(to))) {
-		kfree(ar);
-		return -ENOMEM;
-	}
 	ar->dev = cf->dev;
 	csqdev_read_init(&ar->rd, iov_iter_count(to));
 	csqdev_read_prepare(&ar->rd, cf);
-	csq_kiocb_init(&ar->ck, &ar->rd.req, iocb, cf->dev->wq,
-		       csqdev_aio_done);
+	if (csq_kiocb_init(&ar->ck, &ar->rd.req, iocb, to, cf->dev->wq,
+			   csqdev_aio_done)) {
+		kfree(ar);
+		return -ENOMEM;
+	}
 
 	msg = csqdev_take_or_park(cf, &ar->rd, closes, false);
 	if (IS_ERR(msg)) {

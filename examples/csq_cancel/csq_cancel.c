@@ -84,12 +84,8 @@ struct csq_cancel_dev {
  * @files: the file table of the reading process, which ->flush matches.
  * @reading: the reading, once the worker has completed @req with one (the
  *	sample's SystemBuffer of DO_BUFFERED_IO).
- * @ck: binds @req to the kiocb of an aio read.
- * @iter: an aio read's buffer: a copy of what ->read_iter was given.
- * @iov: the copy of the iovec array behind @iter, or NULL.
  *
- * A blocking read lives on its reader's stack, an aio read in memory of
- * its own that its completion frees.
+ * A blocking read lives on its reader's stack.
  */
 struct csq_cancel_read {
 	struct csq_req req;
@@ -97,9 +93,18 @@ struct csq_cancel_read {
 	struct file *file;
 	fl_owner_t files;
 	u32 reading;
+};
+
+/**
+ * struct csq_cancel_aio_read - an aio read (the sample's overlapped read)
+ * @rd: the read, queued as a blocking one is.
+ * @ck: binds it to its kiocb, and keeps the submitter's buffer.
+ *
+ * Lives in memory of its own, which its completion frees.
+ */
+struct csq_cancel_aio_read {
+	struct csq_cancel_read rd;
 	struct csq_kiocb ck;
-	struct iov_iter iter;
-	const void *iov;
 };
 
 /* What ->flush sweeps: one process's reads of one file. */
@@ -343,21 +348,22 @@ static void csq_cancel_read_init(struct csq_cancel_read *rd, struct file *file)
 /* An aio read is complete: the reading goes to the submitter's buffer. */
 static void csq_cancel_aio_done(struct csq_kiocb *ck)
 {
-	struct csq_cancel_read *rd = container_of(ck, struct csq_cancel_read, ck);
-	long res = rd->req.status;
+	struct csq_cancel_aio_read *ar =
+		container_of(ck, struct csq_cancel_aio_read, ck);
+	u32 reading = ar->rd.reading;
+	long res = ar->rd.req.status;
 
 	if (!res) {
 		res = -EFAULT;
 		if (csq_kiocb_use_mm(ck)) {
-			if (copy_to_iter(&rd->reading, sizeof(rd->reading),
-					 &rd->iter) == sizeof(rd->reading))
-				res = sizeof(rd->reading);
+			if (copy_to_iter(&reading, sizeof(reading), &ck->iter) ==
+			    sizeof(reading))
+				res = sizeof(reading);
 			csq_kiocb_unuse_mm(ck);
 		}
 	}
 	csq_kiocb_complete(ck, res);
-	kfree(rd->iov);
-	kfree(rd);
+	kfree(ar);
 }
 
 /*
@@ -370,22 +376,20 @@ static void csq_cancel_aio_done(struct csq_kiocb *ck)
 static ssize_t csq_cancel_aio_read(struct csq_cancel_dev *dev,
 				   struct kiocb *iocb, struct iov_iter *to)
 {
-	struct csq_cancel_read *rd;
+	struct csq_cancel_aio_read *ar;
 	int ret;
 
-	rd = kzalloc(sizeof(*rd), GFP_KERNEL);
-	if (!rd)
+	ar = kzalloc(sizeof(*ar), GFP_KERNEL);
+	if (!ar)
 		return -ENOMEM;
-	rd->iov = dup_iter(&rd->iter, to, GFP_KERNEL);
-	if (!rd->iov && (iter_is_iovec(to) || iov_iter_is_kvec(to))) {
-		kfree(rd);
+	csq_cancel_read_init(&ar->rd, iocb->ki_filp);
+	if (csq_kiocb_init(&ar->ck, &ar->rd.req, iocb, to, dev->aio_wq,
+			   csq_cancel_aio_done)) {
+		kfree(ar);
 		return -ENOMEM;
 	}
-	csq_cancel_read_init(rd, iocb->ki_filp);
-	csq_kiocb_init(&rd->ck, &rd->req, iocb, dev->aio_wq,
-		       csq_cancel_aio_done);
 
-	ret = csq_insert_req(&dev->csq, &rd->req, NULL);
+	ret = csq_insert_req(&dev->csq, &ar->rd.req, NULL);
 	if (!ret)
 		csq_cancel_kick(dev);
 	else if (ret != -ECANCELED)
@@ -393,7 +397,7 @@ static ssize_t csq_cancel_aio_read(struct csq_cancel_dev *dev,
 		 * Refused: this driver never drains or purges its queue, but
 		 * one that does must complete what the queue refused.
 		 */
-		csq_req_complete(&rd->req, ret, 0);
+		csq_req_complete(&ar->rd.req, ret, 0);
 	return -EIOCBQUEUED;
 }
 
