@@ -35,7 +35,6 @@
 #include "csq_test.h"
 
 #define CANCEL_PATH	"/dev/csq_cancel"
-#define CANCEL_PARAMS	"/sys/module/csq_cancel/parameters/"
 #define POLL_MS_DEFAULT	10
 
 /* The sample's app starts a handful of reader threads. */
@@ -49,25 +48,14 @@
 #define NR_AIO_THREADS	2
 #define AIO_BATCH	2
 
-static long cancel_param(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), CANCEL_PARAMS "%s", name);
-	return read_number(path);
-}
-
 static int set_cancel_param(const char *name, long value)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), CANCEL_PARAMS "%s", name);
-	return write_number(path, value);
+	return write_module_param("csq_cancel", name, value);
 }
 
 static long readings(void)
 {
-	return cancel_param("readings");
+	return read_module_param("csq_cancel", "readings");
 }
 
 /* A reading of the device, or -errno. */

@@ -109,15 +109,6 @@ static inline long read_number(const char *path)
 	return strtol(buf, NULL, 10);
 }
 
-/* A module parameter of csqdev, or -1 if it cannot be read. */
-static inline long read_param(const char *name)
-{
-	char path[128];
-
-	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
-	return read_number(path);
-}
-
 /* Writes @value to a small file (sysfs, debugfs); 0 or -1. */
 static inline int write_number(const char *path, long value)
 {
@@ -134,13 +125,35 @@ static inline int write_number(const char *path, long value)
 	return ret;
 }
 
-/* Sets a module parameter of csqdev; 0 or -1. */
-static inline int write_param(const char *name, long value)
+/* A parameter of module @mod, or -1 if it cannot be read. */
+static inline long read_module_param(const char *mod, const char *name)
 {
 	char path[128];
 
-	snprintf(path, sizeof(path), CSQ_PARAMS "%s", name);
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, name);
+	return read_number(path);
+}
+
+/* Sets a parameter of module @mod; 0 or -1. */
+static inline int write_module_param(const char *mod, const char *name,
+				     long value)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "/sys/module/%s/parameters/%s", mod, name);
 	return write_number(path, value);
+}
+
+/* A module parameter of csqdev, or -1 if it cannot be read. */
+static inline long read_param(const char *name)
+{
+	return read_module_param("csqdev", name);
+}
+
+/* Sets a module parameter of csqdev; 0 or -1. */
+static inline int write_param(const char *name, long value)
+{
+	return write_module_param("csqdev", name, value);
 }
 
 /*
